@@ -1,0 +1,180 @@
+import { context, SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
+import { ATTR } from '../src/contract/attributes';
+import { UNKNOWN, type RequestStatus } from '../src/contract/metrics';
+import { costOf, promptCacheSavings } from '../src/pricing/cost';
+import type { TokenBuckets } from '../src/pricing/types';
+import { currentAttribution } from './attribution';
+import { guarded, warnOnce } from './guard';
+import type { Runtime } from './runtime';
+
+/** Why a finished call carries no token counts. */
+export type UsageMissing = 'not_reported' | 'aborted' | 'malformed';
+
+/** What is known when a call starts. */
+export interface CallStart {
+  /** `gen_ai.operation.name`: chat or embeddings. */
+  readonly operation: 'chat' | 'embeddings';
+  /** Provider from the client's host; undefined when the host is not a known one. */
+  readonly provider: string | undefined;
+  /** Provider name when neither the host nor the catalog tells (SDK family). */
+  readonly fallbackProvider: string;
+  readonly requestModel: string;
+  readonly stream: boolean;
+  readonly maxTokens?: number;
+  readonly serverAddress?: string;
+  readonly serverPort?: number;
+  /** User from the request itself (OpenAI `user`, Anthropic `metadata.user_id`). */
+  readonly requestUser?: string;
+}
+
+/** What is known when a call ends. */
+export interface CallEnd {
+  responseModel?: string;
+  responseId?: string;
+  finishReasons?: string[];
+  /** Disjoint token buckets, when the provider reported usable usage. */
+  tokens?: TokenBuckets;
+  usageMissing?: UsageMissing;
+  error?: unknown;
+}
+
+function errorType(err: unknown): string {
+  const status = (err as { status?: unknown } | undefined)?.status;
+  if (typeof status === 'number') return String(status);
+  if (err instanceof Error) return err.constructor.name || err.name;
+  return '_OTHER';
+}
+
+/** One instrumented provider call: a CLIENT span plus the contract's metrics when it ends. */
+export class LlmCall {
+  readonly span: Span;
+  private readonly startedAt = performance.now();
+  private readonly user: string | undefined;
+  private readonly feature: string;
+  private ended = false;
+
+  constructor(
+    private readonly runtime: Runtime,
+    readonly start: CallStart,
+  ) {
+    const attribution = currentAttribution();
+    const rawUser = attribution.user ?? start.requestUser;
+    this.user = runtime.userIds.apply(rawUser ?? UNKNOWN);
+    this.feature = attribution.feature ?? UNKNOWN;
+    const attributes: Attributes = {
+      [ATTR.operationName]: start.operation,
+      [ATTR.providerName]: start.provider ?? start.fallbackProvider,
+      [ATTR.requestModel]: start.requestModel,
+      [ATTR.feature]: this.feature,
+    };
+    if (this.user !== undefined) attributes[ATTR.userId] = this.user;
+    if (attribution.session) attributes[ATTR.sessionId] = attribution.session;
+    if (start.stream) attributes[ATTR.requestStream] = true;
+    if (start.maxTokens !== undefined) attributes[ATTR.requestMaxTokens] = start.maxTokens;
+    if (start.serverAddress) attributes[ATTR.serverAddress] = start.serverAddress;
+    if (start.serverPort) attributes[ATTR.serverPort] = start.serverPort;
+    this.span = runtime
+      .telemetry()
+      .tracer.startSpan(`${start.operation} ${start.requestModel}`, { kind: SpanKind.CLIENT, attributes });
+  }
+
+  /** Runs the SDK call with our span active, so HTTP spans below it nest under it. */
+  runInSpan<T>(fn: () => T): T {
+    return context.with(trace.setSpan(context.active(), this.span), fn);
+  }
+
+  /** Records the call's metrics and ends its span; only the first call counts. */
+  end(result: CallEnd): void {
+    if (this.ended) return;
+    this.ended = true;
+    guarded('record', () => this.record(result));
+  }
+
+  private record(result: CallEnd): void {
+    const { instruments } = this.runtime.telemetry();
+    const { start, span } = this;
+    const prices = this.runtime.prices;
+    const price =
+      (result.responseModel !== undefined ? prices.resolve(result.responseModel) : undefined) ??
+      prices.resolve(start.requestModel);
+    const provider = start.provider ?? price?.provider ?? start.fallbackProvider;
+    const model = price?.key ?? result.responseModel ?? start.requestModel;
+    const tier = price?.tier ?? UNKNOWN;
+    const feature = this.feature;
+    const status: RequestStatus = result.error === undefined ? 'ok' : 'error';
+    const seconds = (performance.now() - this.startedAt) / 1000;
+
+    const genAi: Attributes = {
+      [ATTR.operationName]: start.operation,
+      [ATTR.providerName]: provider,
+      [ATTR.requestModel]: start.requestModel,
+    };
+    if (result.responseModel) genAi[ATTR.responseModel] = result.responseModel;
+    if (provider !== (start.provider ?? start.fallbackProvider)) span.setAttribute(ATTR.providerName, provider);
+    if (result.responseModel) span.setAttribute(ATTR.responseModel, result.responseModel);
+    if (result.responseId) span.setAttribute(ATTR.responseId, result.responseId);
+    if (result.finishReasons?.length) span.setAttribute(ATTR.finishReasons, result.finishReasons);
+    span.setAttribute(ATTR.modelTier, tier);
+
+    instruments.requests.add(1, { provider, model, tier, feature, status });
+    if (this.user !== undefined) instruments.userRequests.add(1, { user: this.user, feature });
+
+    if (result.error !== undefined) {
+      const type = errorType(result.error);
+      genAi[ATTR.errorType] = type;
+      span.setAttribute(ATTR.errorType, type);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: result.error instanceof Error ? result.error.message : undefined });
+    }
+    instruments.operationDuration.record(seconds, genAi);
+
+    const t = result.tokens;
+    if (!t) {
+      span.setAttribute(ATTR.usageMissing, result.usageMissing ?? 'not_reported');
+      span.end();
+      return;
+    }
+    const inputTotal = t.input + t.cacheRead + t.cacheWrite;
+    const outputTotal = t.output + t.reasoning;
+    span.setAttributes({
+      [ATTR.inputTokens]: inputTotal,
+      [ATTR.outputTokens]: outputTotal,
+      [ATTR.cacheReadTokens]: t.cacheRead,
+      [ATTR.cacheCreationTokens]: t.cacheWrite,
+      [ATTR.reasoningTokens]: t.reasoning,
+    });
+    delete genAi[ATTR.errorType];
+    instruments.tokenUsage.record(inputTotal, { ...genAi, [ATTR.tokenType]: 'input' });
+    if (start.operation !== 'embeddings') instruments.tokenUsage.record(outputTotal, { ...genAi, [ATTR.tokenType]: 'output' });
+
+    const tokens = instruments.tokens;
+    tokens.add(t.input, { provider, model, feature, type: 'input' });
+    if (start.operation !== 'embeddings') tokens.add(t.output, { provider, model, feature, type: 'output' });
+    if (t.cacheRead) tokens.add(t.cacheRead, { provider, model, feature, type: 'cache_read' });
+    if (t.cacheWrite) tokens.add(t.cacheWrite, { provider, model, feature, type: 'cache_write' });
+    if (t.reasoning) tokens.add(t.reasoning, { provider, model, feature, type: 'reasoning' });
+
+    if (!price) {
+      instruments.unpricedRequests.add(1, { provider, model });
+      span.setAttribute(ATTR.unpriced, true);
+      warnOnce(`unpriced:${model}`, `no price for model "${model}" (${provider}): its calls are counted in llm_unpriced_requests_total, not priced at $0. Add it with LLM_FINOPS_PRICING_FILE.`);
+      span.end();
+      return;
+    }
+    const cost = costOf(price, t);
+    const baseline = costOf(prices.baseline, t);
+    const byModel = { provider, model, tier, feature };
+    instruments.cost.add(cost, byModel);
+    instruments.baselineCost.add(baseline, byModel);
+    instruments.requestCost.record(cost, { provider, model, feature });
+    if (this.user !== undefined) instruments.userCost.add(cost, { user: this.user, feature });
+    const saved = promptCacheSavings(price, t);
+    if (saved > 0) instruments.cacheSavings.add(saved, { provider, model, feature, cache: 'prompt' });
+    span.setAttributes({
+      [ATTR.costAmount]: cost,
+      [ATTR.costCurrency]: 'USD',
+      [ATTR.costSource]: 'local',
+      [ATTR.baselineAmount]: baseline,
+    });
+    span.end();
+  }
+}

@@ -1,0 +1,4 @@
+// `node --require llm-finops/register app.js`
+import { register } from './setup';
+
+register();
