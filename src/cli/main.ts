@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { packageVersion } from '../package-info';
+import { registerPricingCommand } from './pricing';
+
+/**
+ * The `llm-finops` program. Each command group lives in its own module and registers itself
+ * here (`pricing` now; `sidecar`, `report` and `export` are added the same way).
+ */
+export function createProgram(): Command {
+  const program = new Command('llm-finops')
+    .description(
+      'FinOps for LLM features: prices, budgets and reports for OpenAI and Anthropic calls',
+    )
+    .version(packageVersion())
+    .showHelpAfterError();
+  registerPricingCommand(program);
+  return program;
+}
+
+if (require.main === module) {
+  createProgram()
+    .parseAsync(process.argv)
+    .catch((err: unknown) => {
+      process.stderr.write(`llm-finops: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exitCode = 1;
+    });
+}
