@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { bundledCatalogPath, loadPriceBook } from '../src/pricing/price-book';
 import { readPriceFile } from '../src/pricing/price-file';
 import { ModelResolver } from '../src/pricing/resolve';
@@ -193,15 +193,17 @@ describe('the bundled catalog', () => {
 });
 
 describe('memoisation', () => {
-  afterEach(() => vi.restoreAllMocks());
-
   it('answers a seen id, known or not, with a single Map lookup', () => {
     const resolver = new ModelResolver(readPriceFile(bundledCatalogPath()).models.values());
     const first = resolver.resolve('us.anthropic.claude-sonnet-4-20250514-v1:0');
     expect(resolver.resolve('no-such-model')).toBeUndefined();
     const get = vi.spyOn(Map.prototype, 'get');
-    expect(resolver.resolve('us.anthropic.claude-sonnet-4-20250514-v1:0')).toBe(first);
-    expect(resolver.resolve('no-such-model')).toBeUndefined();
-    expect(get).toHaveBeenCalledTimes(2);
+    const again = resolver.resolve('us.anthropic.claude-sonnet-4-20250514-v1:0');
+    const unknown = resolver.resolve('no-such-model');
+    const lookups = get.mock.calls.length;
+    get.mockRestore();
+    expect(again).toBe(first);
+    expect(unknown).toBeUndefined();
+    expect(lookups).toBe(2);
   });
 });
