@@ -5,7 +5,7 @@ import * as openaiV4Module from 'openai-v4';
 import OpenAIV4 from 'openai-v4';
 import * as openaiV5Module from 'openai-v5';
 import OpenAIV5 from 'openai-v5';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startFakeProvider, type FakeProvider } from '../demo/fake-provider';
 import { withAttribution } from '../instrumentation/attribution';
 import { startHarness, type Harness } from './helpers/harness';
@@ -320,5 +320,24 @@ describe.each([
     for await (const chunk of stream) expect('usage' in chunk).toBe(false);
     expect(await h.value('llm_cost_usd_total')).toBeCloseTo(2 * chatCost, 12);
     expect(await h.value('llm_user_cost_usd_total', { user: 'alice', feature: 'chat' })).toBeCloseTo(chatCost, 12);
+  });
+});
+
+describe('unknown models', () => {
+  it('are counted as unpriced, never priced at $0, and warned about once', async () => {
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    fake.enqueue({ usage: { prompt_tokens: 10, completion_tokens: 5 } }, { usage: { prompt_tokens: 10, completion_tokens: 5 } });
+    await client.chat.completions.create({ model: 'acme-llm-7b', messages });
+    await client.chat.completions.create({ model: 'acme-llm-7b', messages });
+    expect(await h.value('llm_unpriced_requests_total', { provider: 'openai', model: 'acme-llm-7b' })).toBe(2);
+    expect(await h.value('llm_requests_total', { model: 'acme-llm-7b', tier: 'unknown', status: 'ok' })).toBe(2);
+    expect(await h.value('llm_tokens_total', { model: 'acme-llm-7b', type: 'input' })).toBe(20);
+    expect((await h.samples()).filter((s) => s.name === 'llm_cost_usd_total' || s.name === 'llm_user_cost_usd_total')).toEqual([]);
+    const span = h.spans()[0]!;
+    expect(span.attributes['llm.cost.unpriced']).toBe(true);
+    expect(span.attributes).not.toHaveProperty('gen_ai.usage.cost.amount');
+    expect(span.attributes).not.toHaveProperty('llm.cost.baseline.amount');
+    expect(warn.mock.calls.filter(([m]) => String(m).includes('acme-llm-7b'))).toHaveLength(1);
+    warn.mockRestore();
   });
 });
