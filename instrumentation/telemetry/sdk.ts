@@ -102,7 +102,10 @@ export function startOwnSdk(env: NodeJS.ProcessEnv = process.env): OwnSdk {
   const exportTimeoutMillis = Math.min(positiveInt(env.OTEL_METRIC_EXPORT_TIMEOUT, 30_000), exportIntervalMillis);
   for (const name of list(env.OTEL_METRICS_EXPORTER, 'otlp')) {
     if (name === 'otlp') {
-      const exporter = protocol(env, 'METRICS') === 'json' ? new OTLPMetricExporterJson() : new OTLPMetricExporterProto();
+      // An export (with its retries) must end before the next one starts, or exports to a dead
+      // endpoint pile up and keep the app's event loop alive for ever.
+      const timeoutMillis = Math.min(positiveInt(env.OTEL_EXPORTER_OTLP_METRICS_TIMEOUT ?? env.OTEL_EXPORTER_OTLP_TIMEOUT, 10_000), exportIntervalMillis);
+      const exporter = protocol(env, 'METRICS') === 'json' ? new OTLPMetricExporterJson({ timeoutMillis }) : new OTLPMetricExporterProto({ timeoutMillis });
       readers.push(new PeriodicExportingMetricReader({ exporter, exportIntervalMillis, exportTimeoutMillis }));
     } else if (name === 'prometheus') {
       const exporter = new PrometheusExporter({ preventServerStart: true });
