@@ -142,11 +142,16 @@ describe('beta.messages with thinking', () => {
   });
 
   it('prices a synthetic streamed thinking call', async () => {
-    fake.enqueue({ usage: { input_tokens: 100, output_tokens: 900 }, thinking: true });
+    fake.enqueue({ usage: { input_tokens: 100, output_tokens: 900, output_tokens_details: { thinking_tokens: 600 } }, thinking: true });
     const stream = client.beta.messages.stream({ ...params, thinking: { type: 'enabled', budget_tokens: 1024 } });
     const message = await stream.finalMessage();
     expect(message.content.some((b) => b.type === 'thinking')).toBe(true);
     expect(await h.value('llm_cost_usd_total')).toBeCloseTo(100 * SONNET_4_5.input + 900 * SONNET_4_5.output, 12);
     expect(await h.value('llm_requests_total')).toBe(1);
+    // Newer API versions report thinking apart: it becomes the reasoning bucket, billed as output.
+    expect(await h.value('llm_tokens_total', { type: 'reasoning' })).toBe(600);
+    expect(await h.value('llm_tokens_total', { type: 'output' })).toBe(300);
+    expect(h.spans()[0]!.attributes['gen_ai.usage.reasoning.output_tokens']).toBe(600);
+    expect(h.spans()[0]!.attributes['gen_ai.usage.output_tokens']).toBe(900);
   });
 });

@@ -313,7 +313,8 @@ describe.each([
 ] as const)('%s', (_name, mod, Client) => {
   it('prices plain and streamed chat calls', async () => {
     h.instrumentation.patchModule('openai', mod);
-    const old = new Client({ apiKey: 'test', baseURL: fake.openaiBaseURL, maxRetries: 0 });
+    // Typed as v6: the calls below exist with the same shapes in v4 and v5.
+    const old = new Client({ apiKey: 'test', baseURL: fake.openaiBaseURL, maxRetries: 0 }) as unknown as OpenAI;
     fake.enqueue({ usage: chatUsage }, { usage: chatUsage });
     await withAttribution(attribution, () => old.chat.completions.create({ model: 'gpt-4o-mini', messages }));
     const stream = await old.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true });

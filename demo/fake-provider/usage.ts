@@ -44,7 +44,9 @@ export interface AnthropicUsage {
   output_tokens_details?: { thinking_tokens: number };
 }
 
-type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
+type DeepPartial<T> = {
+  [K in keyof T]?: NonNullable<T[K]> extends object ? DeepPartial<NonNullable<T[K]>> : T[K];
+};
 
 /**
  * A partial usage block in any provider's own shape. Only the keys of the endpoint that answers

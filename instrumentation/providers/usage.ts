@@ -55,17 +55,20 @@ export function openAIResponsesUsage(usage: unknown): NormalisedUsage {
 
 /**
  * Anthropic usage: `input_tokens` excludes cache reads and writes, which come separately.
- * Thinking tokens are part of `output_tokens` (billed at the output rate) and not reported apart.
+ * `output_tokens` includes thinking; newer API versions break it out in
+ * `output_tokens_details.thinking_tokens`, which becomes the reasoning bucket.
  */
 export function anthropicUsage(usage: unknown): NormalisedUsage {
   if (usage === undefined || usage === null) return NOT_REPORTED;
   if (typeof usage !== 'object') return MALFORMED;
   const u = usage as Record<string, unknown>;
+  const output = required(u.output_tokens);
+  const thinking = count((u.output_tokens_details as Obj)?.thinking_tokens);
   return buckets(
     required(u.input_tokens),
     count(u.cache_read_input_tokens),
     count(u.cache_creation_input_tokens),
-    required(u.output_tokens),
-    0,
+    output - thinking,
+    thinking,
   );
 }
