@@ -6,7 +6,12 @@
 import Anthropic from '@anthropic-ai/sdk';
 import express from 'express';
 import OpenAI from 'openai';
-import { budgetErrorHandler, expressMiddleware, recordCacheLookup, recordOutcome } from 'llm-finops';
+import {
+  budgetErrorHandler,
+  expressMiddleware,
+  recordCacheLookup,
+  recordOutcome,
+} from 'llm-finops';
 
 const providerUrl = process.env.FAKE_PROVIDER_URL ?? '';
 const openai = new OpenAI({ apiKey: 'demo', baseURL: `${providerUrl}/v1`, maxRetries: 0 });
@@ -21,7 +26,12 @@ app.use(expressMiddleware());
 app.post('/chat', async (req, res) => {
   const stream = await openai.chat.completions.create({
     model: 'gpt-4o-mini',
-    messages: [{ role: 'user', content: String(req.body?.text ?? 'hello') }],
+    messages: [
+      {
+        role: 'user',
+        content: String((req.body as { text?: string } | undefined)?.text ?? 'hello'),
+      },
+    ],
     stream: true,
   });
   let text = '';
@@ -32,9 +42,15 @@ app.post('/chat', async (req, res) => {
 
 /** Summarise: Anthropic, with a response cache in front of it. */
 app.post('/summarise', async (req, res) => {
-  const doc = String(req.body?.text ?? '');
+  const doc = String((req.body as { text?: string } | undefined)?.text ?? '');
   const cached = faqCache.get(doc);
-  recordCacheLookup({ feature: 'summarise', hit: cached !== undefined, model: 'claude-haiku-4-5', inputTokens: 1200, outputTokens: 150 });
+  recordCacheLookup({
+    feature: 'summarise',
+    hit: cached !== undefined,
+    model: 'claude-haiku-4-5',
+    inputTokens: 1200,
+    outputTokens: 150,
+  });
   if (cached !== undefined) {
     res.json({ summary: cached, cached: true });
     return;
@@ -53,7 +69,10 @@ app.post('/summarise', async (req, res) => {
 /** Agent: a reasoning model plans, a standard model acts, three steps. */
 app.post('/agent', async (_req, res) => {
   for (let step = 0; step < 3; step++) {
-    await openai.responses.create({ model: step === 0 ? 'o4-mini' : 'gpt-4.1', input: `step ${step}` });
+    await openai.responses.create({
+      model: step === 0 ? 'o4-mini' : 'gpt-4.1',
+      input: `step ${step}`,
+    });
   }
   recordOutcome('agent', 'success');
   res.json({ done: true });
@@ -63,5 +82,9 @@ app.use(budgetErrorHandler());
 
 const server = app.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
   const address = server.address();
-  console.log(JSON.stringify({ url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}` }));
+  console.log(
+    JSON.stringify({
+      url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`,
+    }),
+  );
 });

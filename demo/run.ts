@@ -42,7 +42,8 @@ function parse(text: string): Sample[] {
 
 function sumBy(samples: Sample[], name: string, label: string): Map<string, number> {
   const out = new Map<string, number>();
-  for (const s of samples) if (s.name === name) out.set(s.labels[label]!, (out.get(s.labels[label]!) ?? 0) + s.value);
+  for (const s of samples)
+    if (s.name === name) out.set(s.labels[label]!, (out.get(s.labels[label]!) ?? 0) + s.value);
   return new Map([...out].sort((a, b) => b[1] - a[1]));
 }
 
@@ -51,7 +52,10 @@ const usd = (n: number) => `$${n.toFixed(6)}`;
 function table(title: string, rows: string[][]): void {
   console.log(`\n${title}`);
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  for (const r of rows) console.log('  ' + r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('   '));
+  for (const r of rows)
+    console.log(
+      '  ' + r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('   '),
+    );
 }
 
 async function main(): Promise<void> {
@@ -66,31 +70,52 @@ async function main(): Promise<void> {
     handler: (req): FakeReply | undefined => {
       n++;
       if (req.route === 'chat.completions') {
-        return { usage: { prompt_tokens: 1400, completion_tokens: 120, prompt_tokens_details: { cached_tokens: n % 2 ? 1024 : 0 } }, chunks: 8 };
+        return {
+          usage: {
+            prompt_tokens: 1400,
+            completion_tokens: 120,
+            prompt_tokens_details: { cached_tokens: n % 2 ? 1024 : 0 },
+          },
+          chunks: 8,
+        };
       }
       if (req.route === 'messages') return { usage: { input_tokens: 1200, output_tokens: 150 } };
       if (req.route === 'responses') {
         const reasoning = (req.body as { model?: string }).model === 'o4-mini';
-        return { usage: { input_tokens: 900, output_tokens: reasoning ? 700 : 200, output_tokens_details: { reasoning_tokens: reasoning ? 500 : 0 } } };
+        return {
+          usage: {
+            input_tokens: 900,
+            output_tokens: reasoning ? 700 : 200,
+            output_tokens_details: { reasoning_tokens: reasoning ? 500 : 0 },
+          },
+        };
       }
       return undefined;
     },
   });
   const metricsPort = await freePort();
   const root = join(__dirname, '..', '..');
-  const app = spawn(process.execPath, ['--require', join(root, 'dist/instrumentation/register.js'), join(__dirname, 'example-app.js')], {
-    cwd: root,
-    env: {
-      ...process.env,
-      FAKE_PROVIDER_URL: fake.url,
-      OTEL_SERVICE_NAME: 'llm-finops-demo',
-      OTEL_METRICS_EXPORTER: 'prometheus',
-      OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
-      OTEL_EXPORTER_PROMETHEUS_PORT: String(metricsPort),
-      OTEL_TRACES_EXPORTER: 'none',
+  const app = spawn(
+    process.execPath,
+    [
+      '--require',
+      join(root, 'dist/instrumentation/register.js'),
+      join(__dirname, 'example-app.js'),
+    ],
+    {
+      cwd: root,
+      env: {
+        ...process.env,
+        FAKE_PROVIDER_URL: fake.url,
+        OTEL_SERVICE_NAME: 'llm-finops-demo',
+        OTEL_METRICS_EXPORTER: 'prometheus',
+        OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
+        OTEL_EXPORTER_PROMETHEUS_PORT: String(metricsPort),
+        OTEL_TRACES_EXPORTER: 'none',
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
     },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  );
   const stop = async () => {
     app.kill('SIGTERM');
     await fake.close();
@@ -116,7 +141,12 @@ async function main(): Promise<void> {
       const feature = FEATURES[(i * 7) % FEATURES.length]!;
       const res = await fetch(`${appUrl}/${feature}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-llm-user': user, 'x-llm-feature': feature, 'x-llm-session': `${user}-s1` },
+        headers: {
+          'content-type': 'application/json',
+          'x-llm-user': user,
+          'x-llm-feature': feature,
+          'x-llm-session': `${user}-s1`,
+        },
         body: JSON.stringify({ text: `document ${i % 5}` }),
       });
       if (!res.ok) throw new Error(`${feature} answered ${res.status}: ${await res.text()}`);
@@ -127,14 +157,21 @@ async function main(): Promise<void> {
     const samples = parse(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text());
     const byFeature = sumBy(samples, 'llm_cost_usd_total', 'feature');
     const reqByFeature = sumBy(samples, 'llm_requests_total', 'feature');
-    table('Spend by feature', [['feature', 'LLM calls', 'cost'], ...[...byFeature].map(([f, c]) => [f, String(reqByFeature.get(f) ?? 0), usd(c)])]);
+    table('Spend by feature', [
+      ['feature', 'LLM calls', 'cost'],
+      ...[...byFeature].map(([f, c]) => [f, String(reqByFeature.get(f) ?? 0), usd(c)]),
+    ]);
     const byUser = sumBy(samples, 'llm_user_cost_usd_total', 'user');
     table('Spend by user', [['user', 'cost'], ...[...byUser].map(([u, c]) => [u, usd(c)])]);
     const byModel = sumBy(samples, 'llm_cost_usd_total', 'model');
     const baseByModel = sumBy(samples, 'llm_baseline_cost_usd_total', 'model');
-    table('Spend by model', [['model', 'cost', 'at gpt-4 rates'], ...[...byModel].map(([m, c]) => [m, usd(c), usd(baseByModel.get(m) ?? 0)])]);
+    table('Spend by model', [
+      ['model', 'cost', 'at gpt-4 rates'],
+      ...[...byModel].map(([m, c]) => [m, usd(c), usd(baseByModel.get(m) ?? 0)]),
+    ]);
 
-    const sum = (name: string) => samples.filter((s) => s.name === name).reduce((a, s) => a + s.value, 0);
+    const sum = (name: string) =>
+      samples.filter((s) => s.name === name).reduce((a, s) => a + s.value, 0);
     const calls = sum('llm_requests_total');
     const cost = sum('llm_cost_usd_total');
     const baseline = sum('llm_baseline_cost_usd_total');

@@ -18,7 +18,12 @@ export function observeApiPromise(
   onError: (err: unknown) => void,
 ): void {
   const p = result as ApiPromiseLike | null;
-  if (p && typeof p.parseResponse === 'function' && p.responsePromise && typeof p.responsePromise.then === 'function') {
+  if (
+    p &&
+    typeof p.parseResponse === 'function' &&
+    p.responsePromise &&
+    typeof p.responsePromise.then === 'function'
+  ) {
     const original = p.parseResponse;
     p.parseResponse = function parseResponse(this: unknown, ...args: unknown[]): unknown {
       const parsed = original.apply(this, args);

@@ -6,7 +6,9 @@ import { getRuntime } from './runtime';
 /** Counts a business outcome of a feature (e.g. `success`), for cost per successful outcome. */
 export function recordOutcome(feature: string, outcome: string): void {
   guarded('record-outcome', () => {
-    getRuntime().telemetry().instruments.outcomes.add(1, { feature: feature || UNKNOWN, outcome: outcome || UNKNOWN });
+    getRuntime()
+      .telemetry()
+      .instruments.outcomes.add(1, { feature: feature || UNKNOWN, outcome: outcome || UNKNOWN });
   });
 }
 
@@ -37,7 +39,10 @@ export function recordCacheLookup(lookup: CacheLookup): void {
     if (!lookup.hit || !lookup.model) return;
     const price = runtime.prices.resolve(lookup.model);
     if (!price) {
-      warnOnce(`unpriced:${lookup.model}`, `no price for model "${lookup.model}": response-cache savings for it are not counted`);
+      warnOnce(
+        `unpriced:${lookup.model}`,
+        `no price for model "${lookup.model}": response-cache savings for it are not counted`,
+      );
       return;
     }
     const tokens = {
@@ -49,7 +54,12 @@ export function recordCacheLookup(lookup: CacheLookup): void {
     };
     const saved = costOf(price, tokens);
     if (saved > 0) {
-      instruments.cacheSavings.add(saved, { provider: price.provider, model: price.key, feature, cache: 'response' });
+      instruments.cacheSavings.add(saved, {
+        provider: price.provider,
+        model: price.key,
+        feature,
+        cache: 'response',
+      });
     }
   });
 }

@@ -15,7 +15,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): {
   const mode = env.LLM_FINOPS_USER_ID_MODE?.trim().toLowerCase();
   if (mode) {
     if ((USER_ID_MODES as string[]).includes(mode)) userIdMode = mode as UserIdMode;
-    else problems.push(`LLM_FINOPS_USER_ID_MODE=${mode}: expected one of ${USER_ID_MODES.join(', ')}; using raw`);
+    else
+      problems.push(
+        `LLM_FINOPS_USER_ID_MODE=${mode}: expected one of ${USER_ID_MODES.join(', ')}; using raw`,
+      );
   }
   const hashKey = env.LLM_FINOPS_USER_ID_HASH_KEY;
   if (userIdMode === 'hash' && !hashKey) {

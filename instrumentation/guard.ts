@@ -20,7 +20,10 @@ export function reportInternalError(stage: string, err: unknown): void {
     if (!logged.has(stage)) {
       logged.add(stage);
       const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
-      process.emitWarning(`llm-finops: internal error in ${stage} (telemetry only, your call is unaffected; further ones are counted, not logged): ${detail}`, 'LlmFinopsWarning');
+      process.emitWarning(
+        `llm-finops: internal error in ${stage} (telemetry only, your call is unaffected; further ones are counted, not logged): ${detail}`,
+        'LlmFinopsWarning',
+      );
       diag.error(`llm-finops internal error in ${stage}`, err);
     }
   } catch {

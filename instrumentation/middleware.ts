@@ -41,7 +41,9 @@ function header(req: Req, name: string): string | undefined {
  * Express middleware: attributes every LLM call made while handling the request to the user,
  * session and feature named by its headers (then its W3C `baggage` header).
  */
-export function expressMiddleware(options: MiddlewareOptions = {}): (req: Req, res: Res, next: Next) => void {
+export function expressMiddleware(
+  options: MiddlewareOptions = {},
+): (req: Req, res: Res, next: Next) => void {
   const names = { ...pick(DEFAULT_HEADERS), ...options.headers };
   return (req, _res, next) => {
     ensureContextManager();
@@ -50,7 +52,9 @@ export function expressMiddleware(options: MiddlewareOptions = {}): (req: Req, r
     const attribution: Attribution = {
       user: header(req, names.user),
       session: header(req, names.session),
-      feature: header(req, names.feature) ?? (propagation.getBaggage(ctx)?.getEntry('app.feature') ? undefined : options.defaultFeature),
+      feature:
+        header(req, names.feature) ??
+        (propagation.getBaggage(ctx)?.getEntry('app.feature') ? undefined : options.defaultFeature),
     };
     context.with(ctx, () => withAttribution(attribution, () => next()));
   };

@@ -1,4 +1,11 @@
-import { context, SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
+import {
+  context,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Span,
+} from '@opentelemetry/api';
 import { ATTR } from '../src/contract/attributes';
 import { UNKNOWN, type RequestStatus } from '../src/contract/metrics';
 import { costOf, promptCacheSavings } from '../src/pricing/cost';
@@ -73,9 +80,10 @@ export class LlmCall {
     if (start.maxTokens !== undefined) attributes[ATTR.requestMaxTokens] = start.maxTokens;
     if (start.serverAddress) attributes[ATTR.serverAddress] = start.serverAddress;
     if (start.serverPort) attributes[ATTR.serverPort] = start.serverPort;
-    this.span = runtime
-      .telemetry()
-      .tracer.startSpan(`${start.operation} ${start.requestModel}`, { kind: SpanKind.CLIENT, attributes });
+    this.span = runtime.telemetry().tracer.startSpan(`${start.operation} ${start.requestModel}`, {
+      kind: SpanKind.CLIENT,
+      attributes,
+    });
   }
 
   /** Runs the SDK call with our span active, so HTTP spans below it nest under it. */
@@ -110,7 +118,8 @@ export class LlmCall {
       [ATTR.requestModel]: start.requestModel,
     };
     if (result.responseModel) genAi[ATTR.responseModel] = result.responseModel;
-    if (provider !== (start.provider ?? start.fallbackProvider)) span.setAttribute(ATTR.providerName, provider);
+    if (provider !== (start.provider ?? start.fallbackProvider))
+      span.setAttribute(ATTR.providerName, provider);
     if (result.responseModel) span.setAttribute(ATTR.responseModel, result.responseModel);
     if (result.responseId) span.setAttribute(ATTR.responseId, result.responseId);
     if (result.finishReasons?.length) span.setAttribute(ATTR.finishReasons, result.finishReasons);
@@ -123,7 +132,10 @@ export class LlmCall {
       const type = errorType(result.error);
       genAi[ATTR.errorType] = type;
       span.setAttribute(ATTR.errorType, type);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: result.error instanceof Error ? result.error.message : undefined });
+      span.setStatus({
+        code: SpanStatusCode.ERROR,
+        message: result.error instanceof Error ? result.error.message : undefined,
+      });
     }
     instruments.operationDuration.record(seconds, genAi);
 
@@ -144,11 +156,13 @@ export class LlmCall {
     });
     delete genAi[ATTR.errorType];
     instruments.tokenUsage.record(inputTotal, { ...genAi, [ATTR.tokenType]: 'input' });
-    if (start.operation !== 'embeddings') instruments.tokenUsage.record(outputTotal, { ...genAi, [ATTR.tokenType]: 'output' });
+    if (start.operation !== 'embeddings')
+      instruments.tokenUsage.record(outputTotal, { ...genAi, [ATTR.tokenType]: 'output' });
 
     const tokens = instruments.tokens;
     tokens.add(t.input, { provider, model, feature, type: 'input' });
-    if (start.operation !== 'embeddings') tokens.add(t.output, { provider, model, feature, type: 'output' });
+    if (start.operation !== 'embeddings')
+      tokens.add(t.output, { provider, model, feature, type: 'output' });
     if (t.cacheRead) tokens.add(t.cacheRead, { provider, model, feature, type: 'cache_read' });
     if (t.cacheWrite) tokens.add(t.cacheWrite, { provider, model, feature, type: 'cache_write' });
     if (t.reasoning) tokens.add(t.reasoning, { provider, model, feature, type: 'reasoning' });
@@ -156,7 +170,10 @@ export class LlmCall {
     if (!price) {
       instruments.unpricedRequests.add(1, { provider, model });
       span.setAttribute(ATTR.unpriced, true);
-      warnOnce(`unpriced:${model}`, `no price for model "${model}" (${provider}): its calls are counted in llm_unpriced_requests_total, not priced at $0. Add it with LLM_FINOPS_PRICING_FILE.`);
+      warnOnce(
+        `unpriced:${model}`,
+        `no price for model "${model}" (${provider}): its calls are counted in llm_unpriced_requests_total, not priced at $0. Add it with LLM_FINOPS_PRICING_FILE.`,
+      );
       span.end();
       return;
     }
@@ -168,7 +185,8 @@ export class LlmCall {
     instruments.requestCost.record(cost, { provider, model, feature });
     if (this.user !== undefined) instruments.userCost.add(cost, { user: this.user, feature });
     const saved = promptCacheSavings(price, t);
-    if (saved > 0) instruments.cacheSavings.add(saved, { provider, model, feature, cache: 'prompt' });
+    if (saved > 0)
+      instruments.cacheSavings.add(saved, { provider, model, feature, cache: 'prompt' });
     span.setAttributes({
       [ATTR.costAmount]: cost,
       [ATTR.costCurrency]: 'USD',

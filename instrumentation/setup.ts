@@ -10,7 +10,9 @@ let instrumentation: LlmFinopsInstrumentation | undefined;
  * What `--require llm-finops/register` does: read the environment, start an SDK unless the app
  * has one, and hook the OpenAI and Anthropic SDKs. Idempotent; a no-op with OTEL_SDK_DISABLED=true.
  */
-export function register(env: NodeJS.ProcessEnv = process.env): LlmFinopsInstrumentation | undefined {
+export function register(
+  env: NodeJS.ProcessEnv = process.env,
+): LlmFinopsInstrumentation | undefined {
   if (instrumentation) return instrumentation;
   if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return undefined;
   const { config, problems } = configFromEnv(env);

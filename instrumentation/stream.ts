@@ -29,7 +29,10 @@ export function observeStream(stream: StreamLike, observer: StreamObserver): voi
   };
 }
 
-function wrapIterator(source: AsyncIterator<unknown>, observer: StreamObserver): AsyncIterator<unknown> {
+function wrapIterator(
+  source: AsyncIterator<unknown>,
+  observer: StreamObserver,
+): AsyncIterator<unknown> {
   let finished = false;
   const finish = (error: unknown, aborted: boolean): void => {
     if (finished) return;
@@ -40,7 +43,9 @@ function wrapIterator(source: AsyncIterator<unknown>, observer: StreamObserver):
       reportInternalError('stream-end', err);
     }
   };
-  const onResult = (r: IteratorResult<unknown>): IteratorResult<unknown> | Promise<IteratorResult<unknown>> => {
+  const onResult = (
+    r: IteratorResult<unknown>,
+  ): IteratorResult<unknown> | Promise<IteratorResult<unknown>> => {
     if (r.done) {
       finish(undefined, false);
       return r;
@@ -66,7 +71,9 @@ function wrapIterator(source: AsyncIterator<unknown>, observer: StreamObserver):
     },
     throw: (err?: unknown) => {
       finish(err, false);
-      return source.throw ? source.throw(err) : Promise.reject(err as Error);
+      // The caller's value is passed through as it is, Error or not.
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+      return source.throw ? source.throw(err) : Promise.reject(err);
     },
     [Symbol.asyncIterator]() {
       return wrapped;

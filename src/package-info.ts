@@ -23,6 +23,8 @@ let version: string | undefined;
 
 /** The package version, from package.json. */
 export function packageVersion(): string {
-  version ??= (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+  version ??= (
+    JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }
+  ).version;
   return version;
 }

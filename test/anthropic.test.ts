@@ -28,30 +28,57 @@ beforeEach(() => {
   client = new Anthropic({ apiKey: 'test', baseURL: fake.anthropicBaseURL, maxRetries: 0 });
 });
 
-const usage = { input_tokens: 500, cache_read_input_tokens: 4000, cache_creation_input_tokens: 1000, output_tokens: 200 };
+const usage = {
+  input_tokens: 500,
+  cache_read_input_tokens: 4000,
+  cache_creation_input_tokens: 1000,
+  output_tokens: 200,
+};
 // Anthropic's input_tokens excludes cache reads and writes: the buckets are already disjoint.
-const cost = 500 * SONNET_4_5.input + 4000 * SONNET_4_5.cacheRead + 1000 * SONNET_4_5.cacheWrite + 200 * SONNET_4_5.output;
+const cost =
+  500 * SONNET_4_5.input +
+  4000 * SONNET_4_5.cacheRead +
+  1000 * SONNET_4_5.cacheWrite +
+  200 * SONNET_4_5.output;
 const baseline = 5500 * GPT4.input + 200 * GPT4.output;
 const savings = 4000 * (SONNET_4_5.input - SONNET_4_5.cacheRead);
-const params = { model: 'claude-sonnet-4-5', max_tokens: 1024, messages: [{ role: 'user' as const, content: 'hello' }] };
+const params = {
+  model: 'claude-sonnet-4-5',
+  max_tokens: 1024,
+  messages: [{ role: 'user' as const, content: 'hello' }],
+};
 const attribution = { user: 'dana', feature: 'support' };
 
 async function expectMetrics(stream: boolean) {
   const byModel = { provider: 'anthropic', model: 'claude-sonnet-4-5', feature: 'support' };
-  expect(await h.value('llm_requests_total', { ...byModel, tier: 'standard', status: 'ok' })).toBe(1);
-  expect(await h.value('llm_cost_usd_total', { ...byModel, tier: 'standard' })).toBeCloseTo(cost, 12);
+  expect(await h.value('llm_requests_total', { ...byModel, tier: 'standard', status: 'ok' })).toBe(
+    1,
+  );
+  expect(await h.value('llm_cost_usd_total', { ...byModel, tier: 'standard' })).toBeCloseTo(
+    cost,
+    12,
+  );
   expect(await h.value('llm_baseline_cost_usd_total', byModel)).toBeCloseTo(baseline, 12);
   expect(await h.value('llm_tokens_total', { ...byModel, type: 'input' })).toBe(500);
   expect(await h.value('llm_tokens_total', { ...byModel, type: 'cache_read' })).toBe(4000);
   expect(await h.value('llm_tokens_total', { ...byModel, type: 'cache_write' })).toBe(1000);
   expect(await h.value('llm_tokens_total', { ...byModel, type: 'output' })).toBe(200);
-  expect(await h.value('llm_cache_savings_usd_total', { ...byModel, cache: 'prompt' })).toBeCloseTo(savings, 12);
-  expect(await h.value('llm_user_cost_usd_total', { user: 'dana', feature: 'support' })).toBeCloseTo(cost, 12);
+  expect(await h.value('llm_cache_savings_usd_total', { ...byModel, cache: 'prompt' })).toBeCloseTo(
+    savings,
+    12,
+  );
+  expect(
+    await h.value('llm_user_cost_usd_total', { user: 'dana', feature: 'support' }),
+  ).toBeCloseTo(cost, 12);
   expect(await h.value('llm_user_requests_total', { user: 'dana', feature: 'support' })).toBe(1);
   expect((await h.sample('llm_request_cost_usd', byModel)).sum).toBeCloseTo(cost, 12);
   const genAi = { gen_ai_provider_name: 'anthropic', gen_ai_request_model: 'claude-sonnet-4-5' };
-  expect((await h.sample('gen_ai_client_token_usage', { ...genAi, gen_ai_token_type: 'input' })).sum).toBe(5500);
-  expect((await h.sample('gen_ai_client_token_usage', { ...genAi, gen_ai_token_type: 'output' })).sum).toBe(200);
+  expect(
+    (await h.sample('gen_ai_client_token_usage', { ...genAi, gen_ai_token_type: 'input' })).sum,
+  ).toBe(5500);
+  expect(
+    (await h.sample('gen_ai_client_token_usage', { ...genAi, gen_ai_token_type: 'output' })).sum,
+  ).toBe(200);
   const spans = h.spans();
   expect(spans).toHaveLength(1);
   expect(spans[0]!.name).toBe('chat claude-sonnet-4-5');
@@ -108,11 +135,18 @@ describe('messages.create', () => {
 
   it('replays the recorded stream (claude-3-opus, 17 in, 158 out)', async () => {
     fake.enqueue({ replay: 'anthropic-messages-stream' });
-    const stream = await client.messages.create({ ...params, model: 'claude-3-opus-20240229', stream: true });
+    const stream = await client.messages.create({
+      ...params,
+      model: 'claude-3-opus-20240229',
+      stream: true,
+    });
     for await (const event of stream) void event;
     expect(await h.value('llm_tokens_total', { model: 'claude-3-opus', type: 'input' })).toBe(17);
     expect(await h.value('llm_tokens_total', { model: 'claude-3-opus', type: 'output' })).toBe(158);
-    expect(await h.value('llm_cost_usd_total', { model: 'claude-3-opus' })).toBeCloseTo(17 * OPUS.input + 158 * OPUS.output, 12);
+    expect(await h.value('llm_cost_usd_total', { model: 'claude-3-opus' })).toBeCloseTo(
+      17 * OPUS.input + 158 * OPUS.output,
+      12,
+    );
   });
 
   it('replays the recorded cache-creation response (claude-3-haiku)', async () => {
@@ -136,17 +170,35 @@ describe('beta.messages with thinking', () => {
       betas: ['interleaved-thinking-2025-05-14'],
     });
     expect(message.content[0]?.type).toBe('thinking');
-    expect(await h.value('llm_tokens_total', { model: 'claude-opus-4-1', type: 'output' })).toBe(186);
-    expect(await h.value('llm_cost_usd_total', { model: 'claude-opus-4-1' })).toBeCloseTo(49 * OPUS.input + 186 * OPUS.output, 12);
+    expect(await h.value('llm_tokens_total', { model: 'claude-opus-4-1', type: 'output' })).toBe(
+      186,
+    );
+    expect(await h.value('llm_cost_usd_total', { model: 'claude-opus-4-1' })).toBeCloseTo(
+      49 * OPUS.input + 186 * OPUS.output,
+      12,
+    );
     expect(h.spans()[0]!.attributes['gen_ai.response.model']).toBe('claude-opus-4-1-20250805');
   });
 
   it('prices a synthetic streamed thinking call', async () => {
-    fake.enqueue({ usage: { input_tokens: 100, output_tokens: 900, output_tokens_details: { thinking_tokens: 600 } }, thinking: true });
-    const stream = client.beta.messages.stream({ ...params, thinking: { type: 'enabled', budget_tokens: 1024 } });
+    fake.enqueue({
+      usage: {
+        input_tokens: 100,
+        output_tokens: 900,
+        output_tokens_details: { thinking_tokens: 600 },
+      },
+      thinking: true,
+    });
+    const stream = client.beta.messages.stream({
+      ...params,
+      thinking: { type: 'enabled', budget_tokens: 1024 },
+    });
     const message = await stream.finalMessage();
     expect(message.content.some((b) => b.type === 'thinking')).toBe(true);
-    expect(await h.value('llm_cost_usd_total')).toBeCloseTo(100 * SONNET_4_5.input + 900 * SONNET_4_5.output, 12);
+    expect(await h.value('llm_cost_usd_total')).toBeCloseTo(
+      100 * SONNET_4_5.input + 900 * SONNET_4_5.output,
+      12,
+    );
     expect(await h.value('llm_requests_total')).toBe(1);
     // Newer API versions report thinking apart: it becomes the reasoning bucket, billed as output.
     expect(await h.value('llm_tokens_total', { type: 'reasoning' })).toBe(600);

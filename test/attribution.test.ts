@@ -56,12 +56,16 @@ describe('withAttribution', () => {
         await chat();
       }),
     );
-    expect(await h.value('llm_user_requests_total', { user: 'outer', feature: 'summarise' })).toBe(1);
+    expect(await h.value('llm_user_requests_total', { user: 'outer', feature: 'summarise' })).toBe(
+      1,
+    );
   });
 
   it('calls without attribution are labelled unknown, never dropped', async () => {
     await chat();
-    expect(await h.value('llm_user_requests_total', { user: 'unknown', feature: 'unknown' })).toBe(1);
+    expect(await h.value('llm_user_requests_total', { user: 'unknown', feature: 'unknown' })).toBe(
+      1,
+    );
     expect(await h.value('llm_requests_total', { feature: 'unknown' })).toBe(1);
   });
 
@@ -75,8 +79,12 @@ describe('withAttribution', () => {
       await chat();
       await withAttribution({ user: 'explicit' }, chat);
     });
-    expect(await h.value('llm_user_requests_total', { user: 'bag-user', feature: 'bag-feature' })).toBe(1);
-    expect(await h.value('llm_user_requests_total', { user: 'explicit', feature: 'bag-feature' })).toBe(1);
+    expect(
+      await h.value('llm_user_requests_total', { user: 'bag-user', feature: 'bag-feature' }),
+    ).toBe(1);
+    expect(
+      await h.value('llm_user_requests_total', { user: 'explicit', feature: 'bag-feature' }),
+    ).toBe(1);
     expect(h.spans()[0]!.attributes['session.id']).toBe('bag-session');
   });
 });
@@ -85,10 +93,12 @@ describe('user id modes', () => {
   it('hash replaces ids by a keyed HMAC everywhere, stable across runtimes', async () => {
     h = startHarness({ userIdMode: 'hash', userIdHashKey: 'k3y' });
     await withAttribution({ user: 'alice@example.com', feature: 'chat' }, chat);
-    const expected = 'u_' + createHmac('sha256', 'k3y').update('alice@example.com').digest('hex').slice(0, 24);
+    const expected =
+      'u_' + createHmac('sha256', 'k3y').update('alice@example.com').digest('hex').slice(0, 24);
     expect(await h.value('llm_user_requests_total', { user: expected, feature: 'chat' })).toBe(1);
     expect(h.spans()[0]!.attributes['user.id']).toBe(expected);
-    const everything = JSON.stringify(await h.samples()) + JSON.stringify(h.spans().map((s) => s.attributes));
+    const everything =
+      JSON.stringify(await h.samples()) + JSON.stringify(h.spans().map((s) => s.attributes));
     expect(everything).not.toContain('alice');
   });
 
@@ -140,18 +150,31 @@ describe('Express middleware', () => {
   it('attributes calls to the x-llm-* headers', async () => {
     const res = await fetch(`${base}/chat`, {
       method: 'POST',
-      headers: { 'x-llm-user': 'hdr-user', 'x-llm-session': 'hdr-session', 'x-llm-feature': 'hdr-feature' },
+      headers: {
+        'x-llm-user': 'hdr-user',
+        'x-llm-session': 'hdr-session',
+        'x-llm-feature': 'hdr-feature',
+      },
     });
     expect(res.status).toBe(200);
-    expect(await h.value('llm_user_requests_total', { user: 'hdr-user', feature: 'hdr-feature' })).toBe(1);
+    expect(
+      await h.value('llm_user_requests_total', { user: 'hdr-user', feature: 'hdr-feature' }),
+    ).toBe(1);
     expect(h.spans()[0]!.attributes['session.id']).toBe('hdr-session');
   });
 
   it('reads the W3C baggage header, and falls back to the default feature', async () => {
-    await fetch(`${base}/chat`, { method: 'POST', headers: { baggage: 'user.id=bag-user,app.feature=bag-feature' } });
+    await fetch(`${base}/chat`, {
+      method: 'POST',
+      headers: { baggage: 'user.id=bag-user,app.feature=bag-feature' },
+    });
     await fetch(`${base}/chat`, { method: 'POST' });
-    expect(await h.value('llm_user_requests_total', { user: 'bag-user', feature: 'bag-feature' })).toBe(1);
-    expect(await h.value('llm_user_requests_total', { user: 'unknown', feature: 'default-feature' })).toBe(1);
+    expect(
+      await h.value('llm_user_requests_total', { user: 'bag-user', feature: 'bag-feature' }),
+    ).toBe(1);
+    expect(
+      await h.value('llm_user_requests_total', { user: 'unknown', feature: 'default-feature' }),
+    ).toBe(1);
   });
 
   it('turns BudgetExceededError into the 402 problem+json response', async () => {
@@ -162,7 +185,11 @@ describe('Express middleware', () => {
     const retryAfter = Number(res.headers.get('retry-after'));
     expect(retryAfter).toBeGreaterThan(3590);
     expect(retryAfter).toBeLessThanOrEqual(3600);
-    expect(await res.json()).toMatchObject({ status: 402, code: 'user_budget_exceeded', upgrade_url: 'https://example.com/upgrade' });
+    expect(await res.json()).toMatchObject({
+      status: 402,
+      code: 'user_budget_exceeded',
+      upgrade_url: 'https://example.com/upgrade',
+    });
   });
 });
 
@@ -172,21 +199,38 @@ describe('recordOutcome and recordCacheLookup', () => {
     recordOutcome('chat', 'success');
     recordOutcome('chat', 'escalated');
     return Promise.all([
-      expect(h.value('llm_outcomes_total', { feature: 'chat', outcome: 'success' })).resolves.toBe(2),
-      expect(h.value('llm_outcomes_total', { feature: 'chat', outcome: 'escalated' })).resolves.toBe(1),
+      expect(h.value('llm_outcomes_total', { feature: 'chat', outcome: 'success' })).resolves.toBe(
+        2,
+      ),
+      expect(
+        h.value('llm_outcomes_total', { feature: 'chat', outcome: 'escalated' }),
+      ).resolves.toBe(1),
     ]);
   });
 
   it('a response-cache hit adds the avoided cost at the model price', async () => {
-    recordCacheLookup({ feature: 'faq', hit: true, model: 'gpt-4o-2024-08-06', inputTokens: 1000, outputTokens: 400 });
+    recordCacheLookup({
+      feature: 'faq',
+      hit: true,
+      model: 'gpt-4o-2024-08-06',
+      inputTokens: 1000,
+      outputTokens: 400,
+    });
     recordCacheLookup({ feature: 'faq', hit: false, model: 'gpt-4o' });
     recordCacheLookup({ feature: 'faq', hit: true, model: 'no-such-model', inputTokens: 10 });
     expect(await h.value('llm_cache_lookups_total', { feature: 'faq', result: 'hit' })).toBe(2);
     expect(await h.value('llm_cache_lookups_total', { feature: 'faq', result: 'miss' })).toBe(1);
-    expect(await h.value('llm_cache_savings_usd_total', { feature: 'faq', cache: 'response', model: 'gpt-4o', provider: 'openai' })).toBeCloseTo(
+    expect(
+      await h.value('llm_cache_savings_usd_total', {
+        feature: 'faq',
+        cache: 'response',
+        model: 'gpt-4o',
+        provider: 'openai',
+      }),
+    ).toBeCloseTo(1000 * GPT4O.input + 400 * GPT4O.output, 12);
+    expect(await h.value('llm_cache_savings_usd_total', { cache: 'response' })).toBeCloseTo(
       1000 * GPT4O.input + 400 * GPT4O.output,
       12,
     );
-    expect(await h.value('llm_cache_savings_usd_total', { cache: 'response' })).toBeCloseTo(1000 * GPT4O.input + 400 * GPT4O.output, 12);
   });
 });

@@ -43,20 +43,33 @@ describe('provider errors', () => {
     [429, OpenAI.RateLimitError],
     [400, OpenAI.BadRequestError],
     [500, OpenAI.InternalServerError],
-  ])('OpenAI %i reaches the caller as the SDK error, counted as status=error', async (status, ErrorClass) => {
-    fake.enqueue({ status, error: 'boom' });
-    const err = await thrown(() => openai.chat.completions.create({ model: 'gpt-4o-mini', messages }));
-    expect(err).toBeInstanceOf(ErrorClass);
-    expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(status);
-    expect((err as Error).message).toContain('boom');
-    expect(await h.value('llm_requests_total', { model: 'gpt-4o-mini', status: 'error', tier: 'economy' })).toBe(1);
-    expect(await h.value('llm_requests_total', { status: 'ok' })).toBe(0);
-    expect(await h.value('llm_cost_usd_total')).toBe(0);
-    const span = h.spans()[0]!;
-    expect(span.status.code).toBe(2);
-    expect(span.attributes['error.type']).toBe(String(status));
-    expect((await h.sample('gen_ai_client_operation_duration', { error_type: String(status) })).count).toBe(1);
-  });
+  ])(
+    'OpenAI %i reaches the caller as the SDK error, counted as status=error',
+    async (status, ErrorClass) => {
+      fake.enqueue({ status, error: 'boom' });
+      const err = await thrown(() =>
+        openai.chat.completions.create({ model: 'gpt-4o-mini', messages }),
+      );
+      expect(err).toBeInstanceOf(ErrorClass);
+      expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(status);
+      expect((err as Error).message).toContain('boom');
+      expect(
+        await h.value('llm_requests_total', {
+          model: 'gpt-4o-mini',
+          status: 'error',
+          tier: 'economy',
+        }),
+      ).toBe(1);
+      expect(await h.value('llm_requests_total', { status: 'ok' })).toBe(0);
+      expect(await h.value('llm_cost_usd_total')).toBe(0);
+      const span = h.spans()[0]!;
+      expect(span.status.code).toBe(2);
+      expect(span.attributes['error.type']).toBe(String(status));
+      expect(
+        (await h.sample('gen_ai_client_operation_duration', { error_type: String(status) })).count,
+      ).toBe(1);
+    },
+  );
 
   it('Anthropic 529 overloaded reaches the caller unchanged', async () => {
     fake.enqueue({ status: 529, error: 'Overloaded' });
@@ -70,7 +83,9 @@ describe('provider errors', () => {
 
   it('a dropped connection is the SDK connection error, counted as status=error', async () => {
     fake.enqueue({ dropConnection: true });
-    const err = await thrown(() => openai.chat.completions.create({ model: 'gpt-4o-mini', messages }));
+    const err = await thrown(() =>
+      openai.chat.completions.create({ model: 'gpt-4o-mini', messages }),
+    );
     expect(err).toBeInstanceOf(OpenAI.APIConnectionError);
     expect(await h.value('llm_requests_total', { status: 'error' })).toBe(1);
     expect(h.spans()[0]!.attributes['error.type']).toBe('APIConnectionError');
@@ -100,7 +115,11 @@ describe('malformed usage', () => {
 describe('streams cut short', () => {
   it('a stream aborted mid-way throws to the caller as without us; counted as error, usage aborted', async () => {
     fake.enqueue({ chunks: 10, abortAfterChunks: 3 });
-    const stream = await openai.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true });
+    const stream = await openai.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages,
+      stream: true,
+    });
     let seen = 0;
     const err = await thrown(async () => {
       for await (const chunk of stream) if (chunk) seen++;
@@ -113,7 +132,12 @@ describe('streams cut short', () => {
 
   it('an Anthropic stream aborted mid-way is counted as error', async () => {
     fake.enqueue({ chunks: 10, abortAfterChunks: 2 });
-    const stream = await anthropic.messages.create({ model: 'claude-sonnet-4-5', max_tokens: 10, messages, stream: true });
+    const stream = await anthropic.messages.create({
+      model: 'claude-sonnet-4-5',
+      max_tokens: 10,
+      messages,
+      stream: true,
+    });
     await expect(
       (async () => {
         for await (const event of stream) void event;
@@ -124,7 +148,11 @@ describe('streams cut short', () => {
 
   it('a consumer that breaks early ends the call as ok, usage not seen', async () => {
     fake.enqueue({ chunks: 10 });
-    const stream = await openai.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true });
+    const stream = await openai.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages,
+      stream: true,
+    });
     for await (const chunk of stream) if (chunk) break;
     expect(await h.value('llm_requests_total', { status: 'ok' })).toBe(1);
     expect(h.spans()[0]!.attributes['llm.usage.missing']).toBe('aborted');
@@ -133,11 +161,18 @@ describe('streams cut short', () => {
 
 describe('SDK return values are untouched', () => {
   it('asResponse() still gets an unread body; withResponse() gets data and response', async () => {
-    fake.enqueue({ usage: { prompt_tokens: 10, completion_tokens: 5 } }, { usage: { prompt_tokens: 10, completion_tokens: 5 } });
-    const raw = await openai.chat.completions.create({ model: 'gpt-4o-mini', messages }).asResponse();
+    fake.enqueue(
+      { usage: { prompt_tokens: 10, completion_tokens: 5 } },
+      { usage: { prompt_tokens: 10, completion_tokens: 5 } },
+    );
+    const raw = await openai.chat.completions
+      .create({ model: 'gpt-4o-mini', messages })
+      .asResponse();
     const body = (await raw.json()) as { usage: { prompt_tokens: number } };
     expect(body.usage.prompt_tokens).toBe(10);
-    const { data, response } = await openai.chat.completions.create({ model: 'gpt-4o-mini', messages }).withResponse();
+    const { data, response } = await openai.chat.completions
+      .create({ model: 'gpt-4o-mini', messages })
+      .withResponse();
     expect(response.status).toBe(200);
     expect(data.usage?.completion_tokens).toBe(5);
     expect(await h.value('llm_requests_total')).toBe(1);
@@ -176,7 +211,10 @@ describe('internal errors', () => {
     (h.runtime.prices as { resolve: (m: string) => unknown }).resolve = () => {
       throw new Error('pricing exploded');
     };
-    fake.enqueue({ usage: { prompt_tokens: 10, completion_tokens: 5 } }, { usage: { prompt_tokens: 10, completion_tokens: 5 } });
+    fake.enqueue(
+      { usage: { prompt_tokens: 10, completion_tokens: 5 } },
+      { usage: { prompt_tokens: 10, completion_tokens: 5 } },
+    );
     const before = internalErrorCounts().get('record') ?? 0;
     for (let i = 0; i < 2; i++) {
       const res = await openai.chat.completions.create({ model: 'gpt-4o-mini', messages });

@@ -46,22 +46,41 @@ const chatCacheSavings = 1024 * (GPT4O_MINI.input - GPT4O_MINI.cacheRead);
 
 async function expectChatMetrics(labels: { user: string; feature: string }) {
   const byModel = { provider: 'openai', model: 'gpt-4o-mini', feature: labels.feature };
-  expect(await h.value('llm_requests_total', { ...byModel, tier: 'economy', status: 'ok' })).toBe(1);
-  expect(await h.value('llm_cost_usd_total', { ...byModel, tier: 'economy' })).toBeCloseTo(chatCost, 12);
-  expect(await h.value('llm_baseline_cost_usd_total', { ...byModel, tier: 'economy' })).toBeCloseTo(chatBaseline, 12);
+  expect(await h.value('llm_requests_total', { ...byModel, tier: 'economy', status: 'ok' })).toBe(
+    1,
+  );
+  expect(await h.value('llm_cost_usd_total', { ...byModel, tier: 'economy' })).toBeCloseTo(
+    chatCost,
+    12,
+  );
+  expect(await h.value('llm_baseline_cost_usd_total', { ...byModel, tier: 'economy' })).toBeCloseTo(
+    chatBaseline,
+    12,
+  );
   expect(await h.value('llm_tokens_total', { ...byModel, type: 'input' })).toBe(176);
   expect(await h.value('llm_tokens_total', { ...byModel, type: 'cache_read' })).toBe(1024);
   expect(await h.value('llm_tokens_total', { ...byModel, type: 'output' })).toBe(300);
   expect(await h.value('llm_tokens_total', { ...byModel, type: 'reasoning' })).toBe(0);
-  expect(await h.value('llm_cache_savings_usd_total', { ...byModel, cache: 'prompt' })).toBeCloseTo(chatCacheSavings, 12);
+  expect(await h.value('llm_cache_savings_usd_total', { ...byModel, cache: 'prompt' })).toBeCloseTo(
+    chatCacheSavings,
+    12,
+  );
   const costHist = await h.sample('llm_request_cost_usd', byModel);
   expect(costHist.count).toBe(1);
   expect(costHist.sum).toBeCloseTo(chatCost, 12);
   expect(await h.value('llm_user_cost_usd_total', labels)).toBeCloseTo(chatCost, 12);
   expect(await h.value('llm_user_requests_total', labels)).toBe(1);
-  const genAi = { gen_ai_operation_name: 'chat', gen_ai_provider_name: 'openai', gen_ai_request_model: 'gpt-4o-mini' };
-  expect((await h.sample('gen_ai_client_token_usage', { ...genAi, gen_ai_token_type: 'input' })).sum).toBe(1200);
-  expect((await h.sample('gen_ai_client_token_usage', { ...genAi, gen_ai_token_type: 'output' })).sum).toBe(300);
+  const genAi = {
+    gen_ai_operation_name: 'chat',
+    gen_ai_provider_name: 'openai',
+    gen_ai_request_model: 'gpt-4o-mini',
+  };
+  expect(
+    (await h.sample('gen_ai_client_token_usage', { ...genAi, gen_ai_token_type: 'input' })).sum,
+  ).toBe(1200);
+  expect(
+    (await h.sample('gen_ai_client_token_usage', { ...genAi, gen_ai_token_type: 'output' })).sum,
+  ).toBe(300);
   expect((await h.sample('gen_ai_client_operation_duration', genAi)).count).toBe(1);
   expect(await h.value('llm_unpriced_requests_total')).toBe(0);
 }
@@ -104,7 +123,9 @@ const messages = [{ role: 'user' as const, content: 'hello' }];
 describe('chat.completions.create', () => {
   it('prices and attributes a plain call, returning the SDK result unchanged', async () => {
     fake.enqueue({ usage: chatUsage });
-    const res = await withAttribution(attribution, () => client.chat.completions.create({ model: 'gpt-4o-mini', messages }));
+    const res = await withAttribution(attribution, () =>
+      client.chat.completions.create({ model: 'gpt-4o-mini', messages }),
+    );
     expect(res.usage?.prompt_tokens).toBe(1200);
     expect(res.choices[0]?.message.role).toBe('assistant');
     expectChatSpan(false);
@@ -114,12 +135,19 @@ describe('chat.completions.create', () => {
   it('asks a stream for its usage and hides the usage chunk and keys from the caller', async () => {
     fake.enqueue({ usage: chatUsage, chunks: 5 });
     const chunks = await withAttribution(attribution, async () => {
-      const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true });
+      const stream = await client.chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages,
+        stream: true,
+      });
       const seen = [];
       for await (const chunk of stream) seen.push(chunk);
       return seen;
     });
-    expect(fake.requests[0]!.body).toMatchObject({ stream: true, stream_options: { include_usage: true } });
+    expect(fake.requests[0]!.body).toMatchObject({
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     expect(chunks.length).toBeGreaterThan(0);
     for (const chunk of chunks) {
       expect(chunk.choices.length).toBeGreaterThan(0);
@@ -132,7 +160,12 @@ describe('chat.completions.create', () => {
   it('leaves the usage chunk to a caller that asked for it', async () => {
     fake.enqueue({ usage: chatUsage });
     const stream = await withAttribution(attribution, () =>
-      client.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true, stream_options: { include_usage: true } }),
+      client.chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages,
+        stream: true,
+        stream_options: { include_usage: true },
+      }),
     );
     let usageChunks = 0;
     for await (const chunk of stream) if (chunk.usage) usageChunks++;
@@ -142,20 +175,40 @@ describe('chat.completions.create', () => {
 
   it('with the opt-out, sends the request as is and marks the span instead of guessing', async () => {
     h = startHarness({ injectStreamUsage: false });
-    const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true });
+    const stream = await client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages,
+      stream: true,
+    });
     for await (const chunk of stream) void chunk;
     expect(fake.requests[0]!.body).not.toHaveProperty('stream_options');
     expect(h.spans()[0]!.attributes['llm.usage.missing']).toBe('not_reported');
     expect(h.spans()[0]!.attributes).not.toHaveProperty('gen_ai.usage.cost.amount');
-    expect(await h.value('llm_requests_total', { model: 'gpt-4o-mini', status: 'ok', feature: 'unknown' })).toBe(1);
-    expect(await h.value('llm_user_requests_total', { user: 'unknown', feature: 'unknown' })).toBe(1);
+    expect(
+      await h.value('llm_requests_total', {
+        model: 'gpt-4o-mini',
+        status: 'ok',
+        feature: 'unknown',
+      }),
+    ).toBe(1);
+    expect(await h.value('llm_user_requests_total', { user: 'unknown', feature: 'unknown' })).toBe(
+      1,
+    );
     expect(await h.value('llm_cost_usd_total')).toBe(0);
     expect(await h.value('llm_tokens_total')).toBe(0);
   });
 
   it('keeps stream helpers working: tee, toReadableStream and the .stream() runner', async () => {
-    fake.enqueue({ usage: chatUsage, chunks: 3 }, { usage: chatUsage, chunks: 3 }, { usage: chatUsage, chunks: 3 });
-    const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true });
+    fake.enqueue(
+      { usage: chatUsage, chunks: 3 },
+      { usage: chatUsage, chunks: 3 },
+      { usage: chatUsage, chunks: 3 },
+    );
+    const stream = await client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages,
+      stream: true,
+    });
     const [left, right] = stream.tee();
     let chunkCount = 0;
     const texts = await Promise.all(
@@ -171,10 +224,13 @@ describe('chat.completions.create', () => {
     expect(texts[0]).toBe(texts[1]);
     expect(texts[0]!.length).toBeGreaterThan(0);
 
-    const readable = (await client.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true })).toReadableStream();
+    const readable = (
+      await client.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true })
+    ).toReadableStream();
     const reader = readable.getReader();
     const lines: string[] = [];
-    for (let r = await reader.read(); !r.done; r = await reader.read()) lines.push(new TextDecoder().decode(r.value));
+    for (let r = await reader.read(); !r.done; r = await reader.read())
+      lines.push(new TextDecoder().decode(r.value as Uint8Array));
     expect(lines).toHaveLength(chunkCount);
     for (const line of lines) expect(line).not.toContain('usage');
 
@@ -190,7 +246,9 @@ describe('chat.completions.create', () => {
   it('reads the OpenAI user parameter when there is no other attribution', async () => {
     fake.enqueue({ usage: chatUsage });
     await client.chat.completions.create({ model: 'gpt-4o-mini', messages, user: 'param-user' });
-    expect(await h.value('llm_user_requests_total', { user: 'param-user', feature: 'unknown' })).toBe(1);
+    expect(
+      await h.value('llm_user_requests_total', { user: 'param-user', feature: 'unknown' }),
+    ).toBe(1);
   });
 
   it('replays the recorded chat completion: 22 input and 3 output tokens', async () => {
@@ -206,14 +264,22 @@ describe('chat.completions.create', () => {
   it('replays the recorded stream without usage as not reported', async () => {
     h = startHarness({ injectStreamUsage: false });
     fake.enqueue({ replay: 'openai-chat-stream-no-usage' });
-    const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true });
+    const stream = await client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages,
+      stream: true,
+    });
     for await (const chunk of stream) void chunk;
     expect(h.spans()[0]!.attributes['llm.usage.missing']).toBe('not_reported');
   });
 
   it('replays the recorded stream with usage', async () => {
     fake.enqueue({ replay: 'openai-chat-stream-usage' });
-    const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true });
+    const stream = await client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages,
+      stream: true,
+    });
     for await (const chunk of stream) void chunk;
     expect(await h.value('llm_tokens_total', { type: 'input' })).toBe(22);
     expect(await h.value('llm_tokens_total', { type: 'output' })).toBe(4);
@@ -228,7 +294,8 @@ describe('responses.create', () => {
     output_tokens_details: { reasoning_tokens: 700 },
   };
   // 500 uncached + 1500 cache read + 200 output + 700 reasoning (at the output rate)
-  const cost = 500 * O4_MINI.input + 1500 * O4_MINI.cacheRead + 200 * O4_MINI.output + 700 * O4_MINI.output;
+  const cost =
+    500 * O4_MINI.input + 1500 * O4_MINI.cacheRead + 200 * O4_MINI.output + 700 * O4_MINI.output;
   const baseline = 2000 * GPT4.input + 900 * GPT4.output;
 
   async function expectResponsesMetrics() {
@@ -250,7 +317,9 @@ describe('responses.create', () => {
 
   it('prices a reasoning model, reasoning tokens included', async () => {
     fake.enqueue({ usage });
-    const res = await withAttribution({ feature: 'agent' }, () => client.responses.create({ model: 'o4-mini', input: 'hello' }));
+    const res = await withAttribution({ feature: 'agent' }, () =>
+      client.responses.create({ model: 'o4-mini', input: 'hello' }),
+    );
     expect(res.output_text.length).toBeGreaterThan(0);
     await expectResponsesMetrics();
   });
@@ -258,7 +327,11 @@ describe('responses.create', () => {
   it('prices a streamed response from its response.completed event', async () => {
     fake.enqueue({ usage });
     const types = await withAttribution({ feature: 'agent' }, async () => {
-      const stream = await client.responses.create({ model: 'o4-mini', input: 'hello', stream: true });
+      const stream = await client.responses.create({
+        model: 'o4-mini',
+        input: 'hello',
+        stream: true,
+      });
       const seen: string[] = [];
       for await (const event of stream) seen.push(event.type);
       return seen;
@@ -273,12 +346,19 @@ describe('responses.create', () => {
     await client.responses.create({ model: 'gpt-4o-mini', input: 'hello' });
     expect(await h.value('llm_tokens_total', { type: 'cache_read' })).toBe(13);
     expect(await h.value('llm_tokens_total', { type: 'input' })).toBe(1);
-    expect(await h.value('llm_cost_usd_total')).toBeCloseTo(1 * GPT4O_MINI.input + 13 * GPT4O_MINI.cacheRead + 26 * GPT4O_MINI.output, 12);
+    expect(await h.value('llm_cost_usd_total')).toBeCloseTo(
+      1 * GPT4O_MINI.input + 13 * GPT4O_MINI.cacheRead + 26 * GPT4O_MINI.output,
+      12,
+    );
   });
 
   it('reads usage from the recorded Responses stream', async () => {
     fake.enqueue({ replay: 'openai-responses-stream' });
-    const stream = await client.responses.create({ model: 'gpt-4o-mini', input: 'hello', stream: true });
+    const stream = await client.responses.create({
+      model: 'gpt-4o-mini',
+      input: 'hello',
+      stream: true,
+    });
     for await (const event of stream) void event;
     expect(await h.value('llm_tokens_total', { type: 'input' })).toBe(13);
     expect(await h.value('llm_tokens_total', { type: 'output' })).toBe(104);
@@ -292,8 +372,14 @@ describe('embeddings.create', () => {
       client.embeddings.create({ model: 'text-embedding-3-small', input: ['a', 'b'] }),
     );
     const byModel = { provider: 'openai', model: 'text-embedding-3-small', feature: 'search' };
-    expect(await h.value('llm_cost_usd_total', byModel)).toBeCloseTo(5000 * EMBED_3_SMALL.input, 12);
-    expect(await h.value('llm_baseline_cost_usd_total', byModel)).toBeCloseTo(5000 * GPT4.input, 12);
+    expect(await h.value('llm_cost_usd_total', byModel)).toBeCloseTo(
+      5000 * EMBED_3_SMALL.input,
+      12,
+    );
+    expect(await h.value('llm_baseline_cost_usd_total', byModel)).toBeCloseTo(
+      5000 * GPT4.input,
+      12,
+    );
     expect(await h.value('llm_tokens_total', { ...byModel, type: 'input' })).toBe(5000);
     expect(await h.value('llm_tokens_total', { ...byModel, type: 'output' })).toBe(0);
     expect(h.spans()[0]!.name).toBe('embeddings text-embedding-3-small');
@@ -302,7 +388,10 @@ describe('embeddings.create', () => {
 
   it('replays the recorded embeddings call', async () => {
     fake.enqueue({ replay: 'openai-embeddings' });
-    await client.embeddings.create({ model: 'text-embedding-3-small', input: ['a', 'b', 'c', 'd'] });
+    await client.embeddings.create({
+      model: 'text-embedding-3-small',
+      input: ['a', 'b', 'c', 'd'],
+    });
     expect(await h.value('llm_tokens_total', { type: 'input' })).toBe(8);
   });
 });
@@ -314,26 +403,49 @@ describe.each([
   it('prices plain and streamed chat calls', async () => {
     h.instrumentation.patchModule('openai', mod);
     // Typed as v6: the calls below exist with the same shapes in v4 and v5.
-    const old = new Client({ apiKey: 'test', baseURL: fake.openaiBaseURL, maxRetries: 0 }) as unknown as OpenAI;
+    const old = new Client({
+      apiKey: 'test',
+      baseURL: fake.openaiBaseURL,
+      maxRetries: 0,
+    }) as unknown as OpenAI;
     fake.enqueue({ usage: chatUsage }, { usage: chatUsage });
-    await withAttribution(attribution, () => old.chat.completions.create({ model: 'gpt-4o-mini', messages }));
-    const stream = await old.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true });
+    await withAttribution(attribution, () =>
+      old.chat.completions.create({ model: 'gpt-4o-mini', messages }),
+    );
+    const stream = await old.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages,
+      stream: true,
+    });
     for await (const chunk of stream) expect('usage' in chunk).toBe(false);
     expect(await h.value('llm_cost_usd_total')).toBeCloseTo(2 * chatCost, 12);
-    expect(await h.value('llm_user_cost_usd_total', { user: 'alice', feature: 'chat' })).toBeCloseTo(chatCost, 12);
+    expect(
+      await h.value('llm_user_cost_usd_total', { user: 'alice', feature: 'chat' }),
+    ).toBeCloseTo(chatCost, 12);
   });
 });
 
 describe('unknown models', () => {
   it('are counted as unpriced, never priced at $0, and warned about once', async () => {
     const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
-    fake.enqueue({ usage: { prompt_tokens: 10, completion_tokens: 5 } }, { usage: { prompt_tokens: 10, completion_tokens: 5 } });
+    fake.enqueue(
+      { usage: { prompt_tokens: 10, completion_tokens: 5 } },
+      { usage: { prompt_tokens: 10, completion_tokens: 5 } },
+    );
     await client.chat.completions.create({ model: 'acme-llm-7b', messages });
     await client.chat.completions.create({ model: 'acme-llm-7b', messages });
-    expect(await h.value('llm_unpriced_requests_total', { provider: 'openai', model: 'acme-llm-7b' })).toBe(2);
-    expect(await h.value('llm_requests_total', { model: 'acme-llm-7b', tier: 'unknown', status: 'ok' })).toBe(2);
+    expect(
+      await h.value('llm_unpriced_requests_total', { provider: 'openai', model: 'acme-llm-7b' }),
+    ).toBe(2);
+    expect(
+      await h.value('llm_requests_total', { model: 'acme-llm-7b', tier: 'unknown', status: 'ok' }),
+    ).toBe(2);
     expect(await h.value('llm_tokens_total', { model: 'acme-llm-7b', type: 'input' })).toBe(20);
-    expect((await h.samples()).filter((s) => s.name === 'llm_cost_usd_total' || s.name === 'llm_user_cost_usd_total')).toEqual([]);
+    expect(
+      (await h.samples()).filter(
+        (s) => s.name === 'llm_cost_usd_total' || s.name === 'llm_user_cost_usd_total',
+      ),
+    ).toEqual([]);
     const span = h.spans()[0]!;
     expect(span.attributes['llm.cost.unpriced']).toBe(true);
     expect(span.attributes).not.toHaveProperty('gen_ai.usage.cost.amount');

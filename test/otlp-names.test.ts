@@ -27,7 +27,13 @@ beforeAll(async () => {
   fake = await startFakeProvider({
     handler: (req) =>
       req.route === 'chat.completions'
-        ? { usage: { prompt_tokens: 100, completion_tokens: 10, prompt_tokens_details: { cached_tokens: 50 } } }
+        ? {
+            usage: {
+              prompt_tokens: 100,
+              completion_tokens: 10,
+              prompt_tokens_details: { cached_tokens: 50 },
+            },
+          }
         : undefined,
   });
   // A bare OTLP/HTTP JSON receiver: what the Collector or Prometheus 3 would be sent.
@@ -89,8 +95,12 @@ describe('metric names on both pipelines', () => {
         expect(series.length, `${seriesName} scraped`).toBeGreaterThan(0);
 
         const points = (metric!.sum ?? metric!.histogram ?? metric!.gauge)!.dataPoints;
-        const otlpLabels = new Set(points.flatMap((p) => (p.attributes ?? []).map((a) => prometheusLabel(a.key))));
-        const scrapedLabels = new Set(series.flatMap((s) => Object.keys(s.labels)).filter((l) => !l.startsWith('otel_scope_')));
+        const otlpLabels = new Set(
+          points.flatMap((p) => (p.attributes ?? []).map((a) => prometheusLabel(a.key))),
+        );
+        const scrapedLabels = new Set(
+          series.flatMap((s) => Object.keys(s.labels)).filter((l) => !l.startsWith('otel_scope_')),
+        );
         expect([...otlpLabels].sort(), spec.otelName).toEqual([...scrapedLabels].sort());
       }
     } finally {

@@ -13,22 +13,29 @@ afterAll(async () => {
 });
 
 describe('exporter endpoints down', () => {
-  it.each([['default', undefined], ['100 ms', '100']])('an unreachable OTLP endpoint changes nothing for the app (%s export interval)', async (_name, interval) => {
-    const deadPort = await freePort();
-    const started = Date.now();
-    const child = startNode(['--require', 'llm-finops/register', join(APPS, 'app.cjs')], {
-      FAKE_PROVIDER_URL: fake.url,
-      APP_EXIT_WHEN_DONE: '1',
-      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${deadPort}`,
-      ...(interval ? { OTEL_METRIC_EXPORT_INTERVAL: interval } : {}),
-    });
-    const code = await child.exited;
-    // The exit flush gives up within the OTLP timeout (10 s by default) instead of hanging.
-    expect(Date.now() - started).toBeLessThan(15_000);
-    expect(child.stderr()).not.toMatch(/Unhandled|ECONNREFUSED/);
-    expect(child.stdout()).toContain('calls done');
-    expect(code).toBe(0);
-  }, 30_000);
+  it.each([
+    ['default', undefined],
+    ['100 ms', '100'],
+  ])(
+    'an unreachable OTLP endpoint changes nothing for the app (%s export interval)',
+    async (_name, interval) => {
+      const deadPort = await freePort();
+      const started = Date.now();
+      const child = startNode(['--require', 'llm-finops/register', join(APPS, 'app.cjs')], {
+        FAKE_PROVIDER_URL: fake.url,
+        APP_EXIT_WHEN_DONE: '1',
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${deadPort}`,
+        ...(interval ? { OTEL_METRIC_EXPORT_INTERVAL: interval } : {}),
+      });
+      const code = await child.exited;
+      // The exit flush gives up within the OTLP timeout (10 s by default) instead of hanging.
+      expect(Date.now() - started).toBeLessThan(15_000);
+      expect(child.stderr()).not.toMatch(/Unhandled|ECONNREFUSED/);
+      expect(child.stdout()).toContain('calls done');
+      expect(code).toBe(0);
+    },
+    30_000,
+  );
 
   it('a taken Prometheus port is reported, and the app carries on', async () => {
     const taken: Server = createServer();
@@ -66,7 +73,9 @@ describe('OTEL_SDK_DISABLED=true', () => {
     try {
       await child.waitFor('calls done');
       await expect(fetch(`http://127.0.0.1:${port}/metrics`)).rejects.toThrow();
-      const streamed = fake.requests.find((q) => (q.body as { stream?: boolean })?.stream && q.route === 'chat.completions');
+      const streamed = fake.requests.find(
+        (q) => (q.body as { stream?: boolean })?.stream && q.route === 'chat.completions',
+      );
       expect(streamed?.body).not.toHaveProperty('stream_options');
     } finally {
       await child.stop();
@@ -74,8 +83,8 @@ describe('OTEL_SDK_DISABLED=true', () => {
   });
 });
 
-describe("an app that starts its own OTel SDK", () => {
-  it("gets llm-finops metrics in its own provider, and ours stops serving", async () => {
+describe('an app that starts its own OTel SDK', () => {
+  it('gets llm-finops metrics in its own provider, and ours stops serving', async () => {
     const ours = await freePort();
     const theirs = await freePort();
     const child = startNode(['--require', 'llm-finops/register', join(APPS, 'own-sdk.cjs')], {
@@ -89,7 +98,9 @@ describe("an app that starts its own OTel SDK", () => {
     try {
       await child.waitFor('calls done');
       const s = parseMetrics(await (await fetch(`http://127.0.0.1:${theirs}/metrics`)).text());
-      expect(sumOf(s, 'llm_user_requests_total', { user: 'own-sdk-user', feature: 'unknown' })).toBe(1);
+      expect(
+        sumOf(s, 'llm_user_requests_total', { user: 'own-sdk-user', feature: 'unknown' }),
+      ).toBe(1);
       expect(sumOf(s, 'llm_requests_total', { model: 'gpt-4o-mini', status: 'ok' })).toBe(1);
       await expect(fetch(`http://127.0.0.1:${ours}/metrics`)).rejects.toThrow();
     } finally {
@@ -101,18 +112,23 @@ describe("an app that starts its own OTel SDK", () => {
 describe('10,000 distinct users in one process', () => {
   it('keeps every user in llm_user_cost_usd_total (no overflow series)', async () => {
     const port = await freePort();
-    const child = startNode(['--expose-gc', '--require', 'llm-finops/register', join(APPS, 'many-users.cjs')], {
-      FAKE_PROVIDER_URL: fake.url,
-      APP_USERS: '10000',
-      OTEL_METRICS_EXPORTER: 'prometheus',
-      OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
-      OTEL_EXPORTER_PROMETHEUS_PORT: String(port),
-      OTEL_TRACES_EXPORTER: 'none',
-    });
+    const child = startNode(
+      ['--expose-gc', '--require', 'llm-finops/register', join(APPS, 'many-users.cjs')],
+      {
+        FAKE_PROVIDER_URL: fake.url,
+        APP_USERS: '10000',
+        OTEL_METRICS_EXPORTER: 'prometheus',
+        OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
+        OTEL_EXPORTER_PROMETHEUS_PORT: String(port),
+        OTEL_TRACES_EXPORTER: 'none',
+      },
+    );
     try {
       await child.waitFor('calls done', 120_000);
       const s = parseMetrics(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
-      const users = new Set(s.filter((x) => x.name === 'llm_user_cost_usd_total').map((x) => x.labels.user));
+      const users = new Set(
+        s.filter((x) => x.name === 'llm_user_cost_usd_total').map((x) => x.labels.user),
+      );
       expect(users.size).toBe(10_000);
       expect(users.has('user-0') && users.has('user-9999')).toBe(true);
       expect(s.some((x) => x.labels.otel_metric_overflow === 'true')).toBe(false);

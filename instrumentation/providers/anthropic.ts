@@ -6,7 +6,13 @@ import { anthropicUsage } from './usage';
 
 type Body = Record<string, unknown>;
 
-function end(call: LlmCall, message: Body | undefined, usage: unknown, error?: unknown, aborted = false): void {
+function end(
+  call: LlmCall,
+  message: Body | undefined,
+  usage: unknown,
+  error?: unknown,
+  aborted = false,
+): void {
   const normalised = anthropicUsage(usage);
   const stop = strParam(message?.stop_reason);
   call.end({
@@ -14,7 +20,11 @@ function end(call: LlmCall, message: Body | undefined, usage: unknown, error?: u
     responseId: strParam(message?.id),
     finishReasons: stop ? [stop] : undefined,
     tokens: normalised.tokens,
-    usageMissing: normalised.tokens ? undefined : aborted || error !== undefined ? 'aborted' : normalised.missing,
+    usageMissing: normalised.tokens
+      ? undefined
+      : aborted || error !== undefined
+        ? 'aborted'
+        : normalised.missing,
     error,
   });
 }
@@ -57,7 +67,8 @@ const messagesPlanner: Planner = (self, args, runtime) => {
             // Delta usage is cumulative: its fields replace those of message_start.
             usage = { ...usage, ...definedFields(event.usage) };
             const delta = (event as { delta?: Body }).delta;
-            if (message && delta?.stop_reason) message = { ...message, stop_reason: delta.stop_reason };
+            if (message && delta?.stop_reason)
+              message = { ...message, stop_reason: delta.stop_reason };
           }
           return true;
         },

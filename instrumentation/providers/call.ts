@@ -12,7 +12,11 @@ export interface CallPlan {
   observe(value: unknown, call: LlmCall): void;
 }
 
-export type Planner = (self: { _client?: object }, args: unknown[], runtime: Runtime) => CallPlan | undefined;
+export type Planner = (
+  self: { _client?: object },
+  args: unknown[],
+  runtime: Runtime,
+) => CallPlan | undefined;
 
 type Method = (this: unknown, ...args: unknown[]) => unknown;
 
@@ -36,10 +40,10 @@ export function instrumentMethod(original: Method, planner: Planner): Method {
     }
     if (!plan || !call) return original.apply(this, args);
     const active = call;
-    const observe = plan.observe;
+    const planned = plan;
     let result: unknown;
     try {
-      result = active.runInSpan(() => original.apply(this, plan.args ?? args));
+      result = active.runInSpan(() => original.apply(this, planned.args ?? args));
     } catch (err) {
       active.end({ error: err });
       throw err;
@@ -47,7 +51,7 @@ export function instrumentMethod(original: Method, planner: Planner): Method {
     try {
       observeApiPromise(
         result,
-        (value) => observe(value, active),
+        (value) => planned.observe(value, active),
         (err) => active.end({ error: err }),
       );
     } catch (err) {

@@ -2,7 +2,10 @@
 const KNOWN_HOSTS: readonly [RegExp, string][] = [
   [/(^|\.)api\.openai\.com$/, 'openai'],
   [/\.openai\.azure\.com$|\.cognitiveservices\.azure\.com$/, 'azure.ai.openai'],
-  [/\.services\.ai\.azure\.com$|\.models\.ai\.azure\.com$|\.inference\.ai\.azure\.com$/, 'azure.ai.inference'],
+  [
+    /\.services\.ai\.azure\.com$|\.models\.ai\.azure\.com$|\.inference\.ai\.azure\.com$/,
+    'azure.ai.inference',
+  ],
   [/(^|\.)openrouter\.ai$/, 'openrouter'],
   [/(^|\.)api\.groq\.com$/, 'groq'],
   [/(^|\.)api\.deepseek\.com$/, 'deepseek'],
@@ -27,7 +30,10 @@ export interface Endpoint {
 const cache = new WeakMap<object, Endpoint>();
 
 /** Where an SDK client sends its requests, from its `baseURL`; memoised per client. */
-export function endpointOf(client: object | undefined, overrides: Readonly<Record<string, string>>): Endpoint {
+export function endpointOf(
+  client: object | undefined,
+  overrides: Readonly<Record<string, string>>,
+): Endpoint {
   if (!client) return { provider: undefined, address: undefined, port: undefined };
   let endpoint = cache.get(client);
   if (!endpoint) {
@@ -47,6 +53,8 @@ function parse(baseURL: unknown, overrides: Readonly<Record<string, string>>): E
   const host = url.hostname.toLowerCase();
   const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
   const provider =
-    overrides[`${host}:${port}`] ?? overrides[host] ?? KNOWN_HOSTS.find(([re]) => re.test(host))?.[1];
+    overrides[`${host}:${port}`] ??
+    overrides[host] ??
+    KNOWN_HOSTS.find(([re]) => re.test(host))?.[1];
   return { provider, address: host, port };
 }

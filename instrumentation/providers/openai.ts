@@ -6,7 +6,12 @@ import { openAIChatUsage, openAIResponsesUsage, type NormalisedUsage } from './u
 
 type Body = Record<string, unknown>;
 
-function startOf(self: { _client?: object }, body: Body, operation: 'chat' | 'embeddings', runtime: Parameters<Planner>[2]) {
+function startOf(
+  self: { _client?: object },
+  body: Body,
+  operation: 'chat' | 'embeddings',
+  runtime: Parameters<Planner>[2],
+) {
   const endpoint = endpointOf(self._client, runtime.config.providerHosts ?? {});
   const isAzure = self._client?.constructor.name === 'AzureOpenAI';
   return {
@@ -15,20 +20,33 @@ function startOf(self: { _client?: object }, body: Body, operation: 'chat' | 'em
     fallbackProvider: 'openai',
     requestModel: strParam(body.model) ?? 'unknown',
     stream: body.stream === true,
-    maxTokens: intParam(body.max_completion_tokens) ?? intParam(body.max_tokens) ?? intParam(body.max_output_tokens),
+    maxTokens:
+      intParam(body.max_completion_tokens) ??
+      intParam(body.max_tokens) ??
+      intParam(body.max_output_tokens),
     serverAddress: endpoint.address,
     serverPort: endpoint.port,
     requestUser: strParam(body.user) ?? strParam(body.safety_identifier),
   };
 }
 
-function endWith(call: LlmCall, usage: NormalisedUsage, fields: { model?: unknown; id?: unknown; finish?: string[] }, error?: unknown, aborted = false): void {
+function endWith(
+  call: LlmCall,
+  usage: NormalisedUsage,
+  fields: { model?: unknown; id?: unknown; finish?: string[] },
+  error?: unknown,
+  aborted = false,
+): void {
   call.end({
     responseModel: strParam(fields.model),
     responseId: strParam(fields.id),
     finishReasons: fields.finish,
     tokens: usage.tokens,
-    usageMissing: usage.tokens ? undefined : aborted || error !== undefined ? 'aborted' : usage.missing,
+    usageMissing: usage.tokens
+      ? undefined
+      : aborted || error !== undefined
+        ? 'aborted'
+        : usage.missing,
     error,
   });
 }
@@ -40,7 +58,9 @@ interface ChatChoice {
 
 function finishReasons(choices: unknown): string[] | undefined {
   if (!Array.isArray(choices)) return undefined;
-  const reasons = (choices as ChatChoice[]).map((c) => c.finish_reason).filter((r): r is string => typeof r === 'string');
+  const reasons = (choices as ChatChoice[])
+    .map((c) => c.finish_reason)
+    .filter((r): r is string => typeof r === 'string');
   return reasons.length ? reasons : undefined;
 }
 
@@ -50,17 +70,24 @@ const chatPlanner: Planner = (self, args, runtime) => {
   const start = startOf(self, body, 'chat', runtime);
   const options = body.stream_options as Body | undefined;
   // Streams report usage only when asked; we ask and hide the answer unless the caller asked too.
-  const inject = start.stream && runtime.config.injectStreamUsage !== false && options?.include_usage !== true;
+  const inject =
+    start.stream && runtime.config.injectStreamUsage !== false && options?.include_usage !== true;
   const plan: CallPlan = {
     start,
-    args: inject ? [{ ...body, stream_options: { ...options, include_usage: true } }, ...args.slice(1)] : undefined,
+    args: inject
+      ? [{ ...body, stream_options: { ...options, include_usage: true } }, ...args.slice(1)]
+      : undefined,
     observe(value, call) {
       if (isSdkStream(value)) {
         observeStream(value, chatStreamObserver(call, inject));
         return;
       }
       const v = value as Body;
-      endWith(call, openAIChatUsage(v.usage), { model: v.model, id: v.id, finish: finishReasons(v.choices) });
+      endWith(call, openAIChatUsage(v.usage), {
+        model: v.model,
+        id: v.id,
+        finish: finishReasons(v.choices),
+      });
     },
   };
   return plan;
@@ -94,7 +121,13 @@ function chatStreamObserver(call: LlmCall, injected: boolean) {
       return true;
     },
     onEnd(error: unknown, aborted: boolean): void {
-      endWith(call, openAIChatUsage(usage), { model, id, finish: finish.length ? finish : undefined }, error, aborted);
+      endWith(
+        call,
+        openAIChatUsage(usage),
+        { model, id, finish: finish.length ? finish : undefined },
+        error,
+        aborted,
+      );
     },
   };
 }
@@ -115,7 +148,13 @@ const responsesPlanner: Planner = (self, args, runtime) => {
             return true;
           },
           onEnd(error, aborted) {
-            endWith(call, openAIResponsesUsage(response?.usage), responseFields(response), error, aborted);
+            endWith(
+              call,
+              openAIResponsesUsage(response?.usage),
+              responseFields(response),
+              error,
+              aborted,
+            );
           },
         });
         return;

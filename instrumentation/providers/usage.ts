@@ -2,7 +2,8 @@ import type { TokenBuckets } from '../../src/pricing/types';
 import type { UsageMissing } from '../recorder';
 
 /** Provider usage normalised into disjoint buckets, or why it could not be. */
-export type NormalisedUsage = { tokens: TokenBuckets; missing?: undefined } | { tokens?: undefined; missing: UsageMissing };
+export type NormalisedUsage =
+  { tokens: TokenBuckets; missing?: undefined } | { tokens?: undefined; missing: UsageMissing };
 
 const NOT_REPORTED: NormalisedUsage = { missing: 'not_reported' };
 const MALFORMED: NormalisedUsage = { missing: 'malformed' };
@@ -17,7 +18,13 @@ function required(v: unknown): number {
   return v === undefined || v === null ? NaN : count(v);
 }
 
-function buckets(input: number, cacheRead: number, cacheWrite: number, output: number, reasoning: number): NormalisedUsage {
+function buckets(
+  input: number,
+  cacheRead: number,
+  cacheWrite: number,
+  output: number,
+  reasoning: number,
+): NormalisedUsage {
   const t = { input, cacheRead, cacheWrite, output, reasoning };
   for (const v of Object.values(t)) if (!(v >= 0)) return MALFORMED;
   return { tokens: t };

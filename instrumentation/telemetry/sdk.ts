@@ -61,7 +61,10 @@ function positiveInt(value: string | undefined, fallback: number): number {
  * Serves the Prometheus exporter's handler from our own server so that it can be unref'd: an
  * app that finishes its work must still exit even though we listen on a port.
  */
-function servePrometheus(exporter: PrometheusExporter, env: NodeJS.ProcessEnv): { server: Server; url: Promise<string> } {
+function servePrometheus(
+  exporter: PrometheusExporter,
+  env: NodeJS.ProcessEnv,
+): { server: Server; url: Promise<string> } {
   const host = env.OTEL_EXPORTER_PROMETHEUS_HOST || '0.0.0.0';
   const port = positiveInt(env.OTEL_EXPORTER_PROMETHEUS_PORT, 9464);
   const server = createServer((req, res) => {
@@ -72,7 +75,10 @@ function servePrometheus(exporter: PrometheusExporter, env: NodeJS.ProcessEnv): 
   const url = new Promise<string>((resolve, reject) => {
     server.once('error', (err) => {
       // A taken port must not crash the app: report it and carry on without /metrics.
-      process.emitWarning(`llm-finops: cannot serve /metrics on ${host}:${port}: ${err.message}`, 'LlmFinopsWarning');
+      process.emitWarning(
+        `llm-finops: cannot serve /metrics on ${host}:${port}: ${err.message}`,
+        'LlmFinopsWarning',
+      );
       reject(err);
     });
     server.listen(port, host, () => {
@@ -90,7 +96,11 @@ function resource(env: NodeJS.ProcessEnv): Resource {
   return defaultResource()
     .merge(resourceFromAttributes({ 'service.instance.id': randomUUID() }))
     .merge(detectResources({ detectors: [envDetector] }))
-    .merge(env.OTEL_SERVICE_NAME ? resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME }) : null);
+    .merge(
+      env.OTEL_SERVICE_NAME
+        ? resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME })
+        : null,
+    );
 }
 
 /** Builds meter and tracer providers from the standard OTEL_* variables. */
@@ -99,20 +109,40 @@ export function startOwnSdk(env: NodeJS.ProcessEnv = process.env): OwnSdk {
   const readers: IMetricReader[] = [];
   let prometheus: { server: Server; url: Promise<string> } | undefined;
   const exportIntervalMillis = positiveInt(env.OTEL_METRIC_EXPORT_INTERVAL, 60_000);
-  const exportTimeoutMillis = Math.min(positiveInt(env.OTEL_METRIC_EXPORT_TIMEOUT, 30_000), exportIntervalMillis);
+  const exportTimeoutMillis = Math.min(
+    positiveInt(env.OTEL_METRIC_EXPORT_TIMEOUT, 30_000),
+    exportIntervalMillis,
+  );
   for (const name of list(env.OTEL_METRICS_EXPORTER, 'otlp')) {
     if (name === 'otlp') {
       // An export (with its retries) must end before the next one starts, or exports to a dead
       // endpoint pile up and keep the app's event loop alive for ever.
-      const timeoutMillis = Math.min(positiveInt(env.OTEL_EXPORTER_OTLP_METRICS_TIMEOUT ?? env.OTEL_EXPORTER_OTLP_TIMEOUT, 10_000), exportIntervalMillis);
-      const exporter = protocol(env, 'METRICS') === 'json' ? new OTLPMetricExporterJson({ timeoutMillis }) : new OTLPMetricExporterProto({ timeoutMillis });
-      readers.push(new PeriodicExportingMetricReader({ exporter, exportIntervalMillis, exportTimeoutMillis }));
+      const timeoutMillis = Math.min(
+        positiveInt(
+          env.OTEL_EXPORTER_OTLP_METRICS_TIMEOUT ?? env.OTEL_EXPORTER_OTLP_TIMEOUT,
+          10_000,
+        ),
+        exportIntervalMillis,
+      );
+      const exporter =
+        protocol(env, 'METRICS') === 'json'
+          ? new OTLPMetricExporterJson({ timeoutMillis })
+          : new OTLPMetricExporterProto({ timeoutMillis });
+      readers.push(
+        new PeriodicExportingMetricReader({ exporter, exportIntervalMillis, exportTimeoutMillis }),
+      );
     } else if (name === 'prometheus') {
       const exporter = new PrometheusExporter({ preventServerStart: true });
       prometheus = servePrometheus(exporter, env);
       readers.push(exporter);
     } else if (name === 'console') {
-      readers.push(new PeriodicExportingMetricReader({ exporter: new ConsoleMetricExporter(), exportIntervalMillis, exportTimeoutMillis }));
+      readers.push(
+        new PeriodicExportingMetricReader({
+          exporter: new ConsoleMetricExporter(),
+          exportIntervalMillis,
+          exportTimeoutMillis,
+        }),
+      );
     } else if (name !== 'none') {
       diag.warn(`llm-finops: unknown OTEL_METRICS_EXPORTER ${name}`);
     }
@@ -122,7 +152,10 @@ export function startOwnSdk(env: NodeJS.ProcessEnv = process.env): OwnSdk {
   const spanProcessors: SpanProcessor[] = [];
   for (const name of list(env.OTEL_TRACES_EXPORTER, 'otlp')) {
     if (name === 'otlp') {
-      const exporter = protocol(env, 'TRACES') === 'json' ? new OTLPTraceExporterJson() : new OTLPTraceExporterProto();
+      const exporter =
+        protocol(env, 'TRACES') === 'json'
+          ? new OTLPTraceExporterJson()
+          : new OTLPTraceExporterProto();
       spanProcessors.push(new BatchSpanProcessor(exporter));
     } else if (name === 'console') {
       spanProcessors.push(new BatchSpanProcessor(new ConsoleSpanExporter()));
@@ -141,7 +174,9 @@ export function startOwnSdk(env: NodeJS.ProcessEnv = process.env): OwnSdk {
       stopped ??= Promise.allSettled([
         meterProvider.shutdown(),
         tracerProvider.shutdown(),
-        new Promise<void>((resolve) => (prometheus ? prometheus.server.close(() => resolve()) : resolve())),
+        new Promise<void>((resolve) =>
+          prometheus ? prometheus.server.close(() => resolve()) : resolve(),
+        ),
       ]).then(() => undefined);
       return stopped;
     },

@@ -32,7 +32,11 @@ export const ATTR = {
 } as const;
 
 /** W3C baggage keys read for attribution. */
-export const BAGGAGE_KEYS = { user: 'user.id', session: 'session.id', feature: 'app.feature' } as const;
+export const BAGGAGE_KEYS = {
+  user: 'user.id',
+  session: 'session.id',
+  feature: 'app.feature',
+} as const;
 
 /** Default request headers read by the middleware and the sidecar's proxy endpoint. */
 export const DEFAULT_HEADERS = {

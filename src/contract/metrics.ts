@@ -20,8 +20,8 @@ export const OPERATION_DURATION_BUCKETS = [
 
 /** Buckets of `llm_request_cost_usd`: 10 µUSD to 10 USD. */
 export const REQUEST_COST_BUCKETS = [
-  0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-  0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+  0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+  0.25, 0.5, 1, 2.5, 5, 10,
 ];
 
 export type InstrumentKind = 'counter' | 'histogram';
@@ -64,7 +64,8 @@ export const METRICS = {
     kind: 'histogram',
     promName: 'gen_ai_client_operation_duration',
     labels: GENAI_LABELS,
-    description: 'GenAI operation duration, until the last stream chunk for streams (OTel semconv).',
+    description:
+      'GenAI operation duration, until the last stream chunk for streams (OTel semconv).',
     buckets: OPERATION_DURATION_BUCKETS,
   },
   requests: {
@@ -132,7 +133,8 @@ export const METRICS = {
     kind: 'counter',
     promName: 'llm_outcomes_total',
     labels: ['feature', 'outcome'],
-    description: 'Business outcomes reported with recordOutcome (e.g. success, failure, escalated).',
+    description:
+      'Business outcomes reported with recordOutcome (e.g. success, failure, escalated).',
   },
   unpricedRequests: {
     otelName: 'llm.unpriced_requests',
@@ -140,7 +142,8 @@ export const METRICS = {
     kind: 'counter',
     promName: 'llm_unpriced_requests_total',
     labels: ['provider', 'model'],
-    description: 'LLM calls whose model has no price in the catalog: their cost is unknown, not zero.',
+    description:
+      'LLM calls whose model has no price in the catalog: their cost is unknown, not zero.',
   },
   userCost: {
     otelName: 'llm.user.cost.usd',

@@ -36,9 +36,11 @@ export function startNode(args: string[], env: Record<string, string>): Child {
   });
   let out = '';
   let err = '';
-  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((resolve) =>
+    proc.once('exit', (code) => resolve(code)),
+  );
   return {
     proc,
     stdout: () => out,
@@ -49,8 +51,10 @@ export function startNode(args: string[], env: Record<string, string>): Child {
         const started = Date.now();
         const check = () => {
           if (out.includes(text)) return resolve();
-          if (proc.exitCode !== null) return reject(new Error(`exited ${proc.exitCode} before "${text}": ${out}\n${err}`));
-          if (Date.now() - started > ms) return reject(new Error(`timeout waiting for "${text}": ${out}\n${err}`));
+          if (proc.exitCode !== null)
+            return reject(new Error(`exited ${proc.exitCode} before "${text}": ${out}\n${err}`));
+          if (Date.now() - started > ms)
+            return reject(new Error(`timeout waiting for "${text}": ${out}\n${err}`));
           setTimeout(check, 20);
         };
         check();
@@ -96,7 +100,11 @@ export function parseMetrics(text: string): PromSample[] {
 }
 
 /** Sum of the samples of `name` whose labels include `labels`. */
-export function sumOf(samples: PromSample[], name: string, labels: Record<string, string> = {}): number {
+export function sumOf(
+  samples: PromSample[],
+  name: string,
+  labels: Record<string, string> = {},
+): number {
   return samples
     .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
     .reduce((a, s) => a + s.value, 0);

@@ -1,5 +1,15 @@
-import { AggregationTemporality, MeterProvider, MetricReader, DataPointType } from '@opentelemetry/sdk-metrics';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import {
+  AggregationTemporality,
+  MeterProvider,
+  MetricReader,
+  DataPointType,
+} from '@opentelemetry/sdk-metrics';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  type ReadableSpan,
+} from '@opentelemetry/sdk-trace-base';
 import { METRICS } from '../../src/contract/metrics';
 import { ensureContextManager } from '../../instrumentation/attribution';
 import { configFromEnv } from '../../instrumentation/config';
@@ -31,7 +41,9 @@ export interface Sample {
   buckets?: number[];
 }
 
-const promNameByOtel = new Map<string, string>(Object.values(METRICS).map((m) => [m.otelName, m.promName]));
+const promNameByOtel = new Map<string, string>(
+  Object.values(METRICS).map((m) => [m.otelName, m.promName]),
+);
 
 export interface Harness {
   runtime: Runtime;
@@ -51,15 +63,20 @@ export function startHarness(config: Partial<LlmFinopsInstrumentationConfig> = {
   const reader = new TestReader();
   const exporter = new InMemorySpanExporter();
   const meterProvider = new MeterProvider({ readers: [reader], views: llmFinopsViews() });
-  const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-  const runtime = new Runtime({ ...configFromEnv({}).config, ...config }, {
-    meterProvider,
-    tracerProvider,
-    shutdown: async () => {
-      await meterProvider.shutdown();
-      await tracerProvider.shutdown();
-    },
+  const tracerProvider = new BasicTracerProvider({
+    spanProcessors: [new SimpleSpanProcessor(exporter)],
   });
+  const runtime = new Runtime(
+    { ...configFromEnv({}).config, ...config },
+    {
+      meterProvider,
+      tracerProvider,
+      shutdown: async () => {
+        await meterProvider.shutdown();
+        await tracerProvider.shutdown();
+      },
+    },
+  );
   setRuntime(runtime);
   ensureContextManager();
   instrumentation ??= new LlmFinopsInstrumentation({ enabled: false });
@@ -72,10 +89,18 @@ export function startHarness(config: Partial<LlmFinopsInstrumentationConfig> = {
         const name = promNameByOtel.get(metric.descriptor.name) ?? metric.descriptor.name;
         for (const dp of metric.dataPoints) {
           const labels: Record<string, string> = {};
-          for (const [k, v] of Object.entries(dp.attributes)) labels[k.replaceAll('.', '_')] = String(v);
+          for (const [k, v] of Object.entries(dp.attributes))
+            labels[k.replaceAll('.', '_')] = String(v);
           if (metric.dataPointType === DataPointType.HISTOGRAM) {
             const h = dp.value as { count: number; sum?: number; buckets: { counts: number[] } };
-            out.push({ name, labels, value: h.count, count: h.count, sum: h.sum, buckets: h.buckets.counts });
+            out.push({
+              name,
+              labels,
+              value: h.count,
+              count: h.count,
+              sum: h.sum,
+              buckets: h.buckets.counts,
+            });
           } else {
             out.push({ name, labels, value: dp.value as number });
           }
@@ -85,7 +110,9 @@ export function startHarness(config: Partial<LlmFinopsInstrumentationConfig> = {
     return out;
   };
   const matching = async (name: string, labels: Record<string, string>) =>
-    (await samples()).filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+    (await samples()).filter(
+      (s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v),
+    );
 
   return {
     runtime,
@@ -95,7 +122,9 @@ export function startHarness(config: Partial<LlmFinopsInstrumentationConfig> = {
     async sample(name, labels = {}) {
       const found = await matching(name, labels);
       if (found.length !== 1) {
-        throw new Error(`expected one ${name}${JSON.stringify(labels)}, found ${found.length}: ${JSON.stringify(found)}`);
+        throw new Error(
+          `expected one ${name}${JSON.stringify(labels)}, found ${found.length}: ${JSON.stringify(found)}`,
+        );
       }
       return found[0]!;
     },
