@@ -3,44 +3,16 @@
  * traffic from several users, then the priced and attributed metrics the app exposed.
  */
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { parseExposition, type PromSample } from './exposition';
 import { startFakeProvider, type FakeReply } from './fake-provider';
+import { freePort } from './free-port';
 
 const USERS = ['ana', 'ben', 'chloe', 'dev', 'eli', 'fay'];
 const FEATURES = ['chat', 'chat', 'summarise', 'agent'] as const;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
-function parse(text: string): Sample[] {
-  const out: Sample[] = [];
-  for (const line of text.split('\n')) {
-    const m = /^([a-z_]+)\{(.*)\} (\S+)/.exec(line);
-    if (!m) continue;
-    const labels: Record<string, string> = {};
-    for (const l of m[2]!.matchAll(/(\w+)="([^"]*)"/g)) labels[l[1]!] = l[2]!;
-    out.push({ name: m[1]!, labels, value: Number(m[3]) });
-  }
-  return out;
-}
-
-function sumBy(samples: Sample[], name: string, label: string): Map<string, number> {
+function sumBy(samples: PromSample[], name: string, label: string): Map<string, number> {
   const out = new Map<string, number>();
   for (const s of samples)
     if (s.name === name) out.set(s.labels[label]!, (out.get(s.labels[label]!) ?? 0) + s.value);
@@ -154,7 +126,9 @@ async function main(): Promise<void> {
     }
     console.log(' done');
 
-    const samples = parse(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text());
+    const samples = parseExposition(
+      await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text(),
+    );
     const byFeature = sumBy(samples, 'llm_cost_usd_total', 'feature');
     const reqByFeature = sumBy(samples, 'llm_requests_total', 'feature');
     table('Spend by feature', [

@@ -15,7 +15,7 @@ const KNOWN_HOSTS: readonly [RegExp, string][] = [
   [/(^|\.)api\.together\.xyz$/, 'together_ai'],
   [/(^|\.)api\.fireworks\.ai$/, 'fireworks_ai'],
   [/(^|\.)generativelanguage\.googleapis\.com$/, 'gcp.gemini'],
-  [/(^|\.)aiplatform\.googleapis\.com$/, 'gcp.vertex_ai'],
+  [/(^|[.-])aiplatform\.googleapis\.com$/, 'gcp.vertex_ai'],
   [/^bedrock-runtime(-fips)?\.[a-z0-9-]+\.amazonaws\.com$/, 'aws.bedrock'],
   [/(^|\.)api\.anthropic\.com$/, 'anthropic'],
 ];
