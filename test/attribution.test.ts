@@ -2,36 +2,19 @@ import { createHmac } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { context, propagation } from '@opentelemetry/api';
 import express from 'express';
-import * as openaiModule from 'openai';
-import OpenAI from 'openai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startFakeProvider, type FakeProvider } from '../demo/fake-provider';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordCacheLookup, recordOutcome } from '../instrumentation/api';
 import { currentAttribution, withAttribution } from '../instrumentation/attribution';
 import { BudgetExceededError } from '../instrumentation/errors';
 import { budgetErrorHandler, expressMiddleware } from '../instrumentation/middleware';
-import { startHarness, type Harness } from './helpers/harness';
+import { startHarness } from './helpers/harness';
+import { instrumentedSuite } from './helpers/suite';
 
 const GPT4O = { input: 2.5e-6, output: 10e-6 };
 
-let fake: FakeProvider;
-let h: Harness;
-let client: OpenAI;
+const suite = instrumentedSuite();
 const messages = [{ role: 'user' as const, content: 'hello' }];
-const chat = () => client.chat.completions.create({ model: 'gpt-4o-mini', messages });
-
-beforeAll(async () => {
-  fake = await startFakeProvider();
-});
-afterAll(async () => {
-  await fake.close();
-});
-beforeEach(() => {
-  fake.reset();
-  h = startHarness();
-  h.instrumentation.patchModule('openai', openaiModule);
-  client = new OpenAI({ apiKey: 'test', baseURL: fake.openaiBaseURL, maxRetries: 0 });
-});
+const chat = () => suite.openai.chat.completions.create({ model: 'gpt-4o-mini', messages });
 
 describe('withAttribution', () => {
   it('follows the call across awaits and keeps concurrent requests apart', async () => {
@@ -43,10 +26,10 @@ describe('withAttribution', () => {
         await chat();
       });
     await Promise.all([run('u1', 'f1', 5), run('u2', 'f2', 0), run('u3', 'f1', 2)]);
-    expect(await h.value('llm_user_requests_total', { user: 'u1', feature: 'f1' })).toBe(2);
-    expect(await h.value('llm_user_requests_total', { user: 'u2', feature: 'f2' })).toBe(2);
-    expect(await h.value('llm_user_requests_total', { user: 'u3', feature: 'f1' })).toBe(2);
-    expect(await h.value('llm_requests_total', { feature: 'f1' })).toBe(4);
+    expect(await suite.h.value('llm_user_requests_total', { user: 'u1', feature: 'f1' })).toBe(2);
+    expect(await suite.h.value('llm_user_requests_total', { user: 'u2', feature: 'f2' })).toBe(2);
+    expect(await suite.h.value('llm_user_requests_total', { user: 'u3', feature: 'f1' })).toBe(2);
+    expect(await suite.h.value('llm_requests_total', { feature: 'f1' })).toBe(4);
   });
 
   it('nested calls override only the fields they give', async () => {
@@ -56,17 +39,17 @@ describe('withAttribution', () => {
         await chat();
       }),
     );
-    expect(await h.value('llm_user_requests_total', { user: 'outer', feature: 'summarise' })).toBe(
-      1,
-    );
+    expect(
+      await suite.h.value('llm_user_requests_total', { user: 'outer', feature: 'summarise' }),
+    ).toBe(1);
   });
 
   it('calls without attribution are labelled unknown, never dropped', async () => {
     await chat();
-    expect(await h.value('llm_user_requests_total', { user: 'unknown', feature: 'unknown' })).toBe(
-      1,
-    );
-    expect(await h.value('llm_requests_total', { feature: 'unknown' })).toBe(1);
+    expect(
+      await suite.h.value('llm_user_requests_total', { user: 'unknown', feature: 'unknown' }),
+    ).toBe(1);
+    expect(await suite.h.value('llm_requests_total', { feature: 'unknown' })).toBe(1);
   });
 
   it('W3C baggage attributes a call; explicit attribution wins over it', async () => {
@@ -80,34 +63,37 @@ describe('withAttribution', () => {
       await withAttribution({ user: 'explicit' }, chat);
     });
     expect(
-      await h.value('llm_user_requests_total', { user: 'bag-user', feature: 'bag-feature' }),
+      await suite.h.value('llm_user_requests_total', { user: 'bag-user', feature: 'bag-feature' }),
     ).toBe(1);
     expect(
-      await h.value('llm_user_requests_total', { user: 'explicit', feature: 'bag-feature' }),
+      await suite.h.value('llm_user_requests_total', { user: 'explicit', feature: 'bag-feature' }),
     ).toBe(1);
-    expect(h.spans()[0]!.attributes['session.id']).toBe('bag-session');
+    expect(suite.h.spans()[0]!.attributes['session.id']).toBe('bag-session');
   });
 });
 
 describe('user id modes', () => {
   it('hash replaces ids by a keyed HMAC everywhere, stable across runtimes', async () => {
-    h = startHarness({ userIdMode: 'hash', userIdHashKey: 'k3y' });
+    suite.h = startHarness({ userIdMode: 'hash', userIdHashKey: 'k3y' });
     await withAttribution({ user: 'alice@example.com', feature: 'chat' }, chat);
     const expected =
       'u_' + createHmac('sha256', 'k3y').update('alice@example.com').digest('hex').slice(0, 24);
-    expect(await h.value('llm_user_requests_total', { user: expected, feature: 'chat' })).toBe(1);
-    expect(h.spans()[0]!.attributes['user.id']).toBe(expected);
+    expect(
+      await suite.h.value('llm_user_requests_total', { user: expected, feature: 'chat' }),
+    ).toBe(1);
+    expect(suite.h.spans()[0]!.attributes['user.id']).toBe(expected);
     const everything =
-      JSON.stringify(await h.samples()) + JSON.stringify(h.spans().map((s) => s.attributes));
+      JSON.stringify(await suite.h.samples()) +
+      JSON.stringify(suite.h.spans().map((s) => s.attributes));
     expect(everything).not.toContain('alice');
   });
 
   it('off records no user anywhere', async () => {
-    h = startHarness({ userIdMode: 'off' });
+    suite.h = startHarness({ userIdMode: 'off' });
     await withAttribution({ user: 'alice', feature: 'chat' }, chat);
-    expect(h.spans()[0]!.attributes).not.toHaveProperty('user.id');
-    expect((await h.samples()).filter((s) => s.name.startsWith('llm_user_'))).toEqual([]);
-    expect(await h.value('llm_requests_total', { feature: 'chat' })).toBe(1);
+    expect(suite.h.spans()[0]!.attributes).not.toHaveProperty('user.id');
+    expect((await suite.h.samples()).filter((s) => s.name.startsWith('llm_user_'))).toEqual([]);
+    expect(await suite.h.value('llm_requests_total', { feature: 'chat' })).toBe(1);
   });
 });
 
@@ -158,9 +144,9 @@ describe('Express middleware', () => {
     });
     expect(res.status).toBe(200);
     expect(
-      await h.value('llm_user_requests_total', { user: 'hdr-user', feature: 'hdr-feature' }),
+      await suite.h.value('llm_user_requests_total', { user: 'hdr-user', feature: 'hdr-feature' }),
     ).toBe(1);
-    expect(h.spans()[0]!.attributes['session.id']).toBe('hdr-session');
+    expect(suite.h.spans()[0]!.attributes['session.id']).toBe('hdr-session');
   });
 
   it('reads the W3C baggage header, and falls back to the default feature', async () => {
@@ -170,10 +156,13 @@ describe('Express middleware', () => {
     });
     await fetch(`${base}/chat`, { method: 'POST' });
     expect(
-      await h.value('llm_user_requests_total', { user: 'bag-user', feature: 'bag-feature' }),
+      await suite.h.value('llm_user_requests_total', { user: 'bag-user', feature: 'bag-feature' }),
     ).toBe(1);
     expect(
-      await h.value('llm_user_requests_total', { user: 'unknown', feature: 'default-feature' }),
+      await suite.h.value('llm_user_requests_total', {
+        user: 'unknown',
+        feature: 'default-feature',
+      }),
     ).toBe(1);
   });
 
@@ -199,11 +188,11 @@ describe('recordOutcome and recordCacheLookup', () => {
     recordOutcome('chat', 'success');
     recordOutcome('chat', 'escalated');
     return Promise.all([
-      expect(h.value('llm_outcomes_total', { feature: 'chat', outcome: 'success' })).resolves.toBe(
-        2,
-      ),
       expect(
-        h.value('llm_outcomes_total', { feature: 'chat', outcome: 'escalated' }),
+        suite.h.value('llm_outcomes_total', { feature: 'chat', outcome: 'success' }),
+      ).resolves.toBe(2),
+      expect(
+        suite.h.value('llm_outcomes_total', { feature: 'chat', outcome: 'escalated' }),
       ).resolves.toBe(1),
     ]);
   });
@@ -218,17 +207,21 @@ describe('recordOutcome and recordCacheLookup', () => {
     });
     recordCacheLookup({ feature: 'faq', hit: false, model: 'gpt-4o' });
     recordCacheLookup({ feature: 'faq', hit: true, model: 'no-such-model', inputTokens: 10 });
-    expect(await h.value('llm_cache_lookups_total', { feature: 'faq', result: 'hit' })).toBe(2);
-    expect(await h.value('llm_cache_lookups_total', { feature: 'faq', result: 'miss' })).toBe(1);
+    expect(await suite.h.value('llm_cache_lookups_total', { feature: 'faq', result: 'hit' })).toBe(
+      2,
+    );
+    expect(await suite.h.value('llm_cache_lookups_total', { feature: 'faq', result: 'miss' })).toBe(
+      1,
+    );
     expect(
-      await h.value('llm_cache_savings_usd_total', {
+      await suite.h.value('llm_cache_savings_usd_total', {
         feature: 'faq',
         cache: 'response',
         model: 'gpt-4o',
         provider: 'openai',
       }),
     ).toBeCloseTo(1000 * GPT4O.input + 400 * GPT4O.output, 12);
-    expect(await h.value('llm_cache_savings_usd_total', { cache: 'response' })).toBeCloseTo(
+    expect(await suite.h.value('llm_cache_savings_usd_total', { cache: 'response' })).toBeCloseTo(
       1000 * GPT4O.input + 400 * GPT4O.output,
       12,
     );

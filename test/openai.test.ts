@@ -1,14 +1,13 @@
 import { SpanKind } from '@opentelemetry/api';
-import * as openaiModule from 'openai';
 import OpenAI from 'openai';
 import * as openaiV4Module from 'openai-v4';
 import OpenAIV4 from 'openai-v4';
 import * as openaiV5Module from 'openai-v5';
 import OpenAIV5 from 'openai-v5';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { startFakeProvider, type FakeProvider } from '../demo/fake-provider';
+import { describe, expect, it, vi } from 'vitest';
 import { withAttribution } from '../instrumentation/attribution';
-import { startHarness, type Harness } from './helpers/harness';
+import { startHarness } from './helpers/harness';
+import { instrumentedSuite } from './helpers/suite';
 
 // Catalog rates, USD per token (pricing/catalog.yaml, 2026-12-01).
 const GPT4 = { input: 30e-6, output: 60e-6 };
@@ -16,22 +15,7 @@ const GPT4O_MINI = { input: 0.15e-6, cacheRead: 0.075e-6, output: 0.6e-6 };
 const O4_MINI = { input: 1.1e-6, cacheRead: 0.275e-6, output: 4.4e-6 };
 const EMBED_3_SMALL = { input: 0.02e-6 };
 
-let fake: FakeProvider;
-let h: Harness;
-let client: OpenAI;
-
-beforeAll(async () => {
-  fake = await startFakeProvider();
-});
-afterAll(async () => {
-  await fake.close();
-});
-beforeEach(() => {
-  fake.reset();
-  h = startHarness();
-  h.instrumentation.patchModule('openai', openaiModule);
-  client = new OpenAI({ apiKey: 'test', baseURL: fake.openaiBaseURL, maxRetries: 0 });
-});
+const suite = instrumentedSuite();
 
 const chatUsage = {
   prompt_tokens: 1200,
@@ -46,48 +30,48 @@ const chatCacheSavings = 1024 * (GPT4O_MINI.input - GPT4O_MINI.cacheRead);
 
 async function expectChatMetrics(labels: { user: string; feature: string }) {
   const byModel = { provider: 'openai', model: 'gpt-4o-mini', feature: labels.feature };
-  expect(await h.value('llm_requests_total', { ...byModel, tier: 'economy', status: 'ok' })).toBe(
-    1,
-  );
-  expect(await h.value('llm_cost_usd_total', { ...byModel, tier: 'economy' })).toBeCloseTo(
+  expect(
+    await suite.h.value('llm_requests_total', { ...byModel, tier: 'economy', status: 'ok' }),
+  ).toBe(1);
+  expect(await suite.h.value('llm_cost_usd_total', { ...byModel, tier: 'economy' })).toBeCloseTo(
     chatCost,
     12,
   );
-  expect(await h.value('llm_baseline_cost_usd_total', { ...byModel, tier: 'economy' })).toBeCloseTo(
-    chatBaseline,
-    12,
-  );
-  expect(await h.value('llm_tokens_total', { ...byModel, type: 'input' })).toBe(176);
-  expect(await h.value('llm_tokens_total', { ...byModel, type: 'cache_read' })).toBe(1024);
-  expect(await h.value('llm_tokens_total', { ...byModel, type: 'output' })).toBe(300);
-  expect(await h.value('llm_tokens_total', { ...byModel, type: 'reasoning' })).toBe(0);
-  expect(await h.value('llm_cache_savings_usd_total', { ...byModel, cache: 'prompt' })).toBeCloseTo(
-    chatCacheSavings,
-    12,
-  );
-  const costHist = await h.sample('llm_request_cost_usd', byModel);
+  expect(
+    await suite.h.value('llm_baseline_cost_usd_total', { ...byModel, tier: 'economy' }),
+  ).toBeCloseTo(chatBaseline, 12);
+  expect(await suite.h.value('llm_tokens_total', { ...byModel, type: 'input' })).toBe(176);
+  expect(await suite.h.value('llm_tokens_total', { ...byModel, type: 'cache_read' })).toBe(1024);
+  expect(await suite.h.value('llm_tokens_total', { ...byModel, type: 'output' })).toBe(300);
+  expect(await suite.h.value('llm_tokens_total', { ...byModel, type: 'reasoning' })).toBe(0);
+  expect(
+    await suite.h.value('llm_cache_savings_usd_total', { ...byModel, cache: 'prompt' }),
+  ).toBeCloseTo(chatCacheSavings, 12);
+  const costHist = await suite.h.sample('llm_request_cost_usd', byModel);
   expect(costHist.count).toBe(1);
   expect(costHist.sum).toBeCloseTo(chatCost, 12);
-  expect(await h.value('llm_user_cost_usd_total', labels)).toBeCloseTo(chatCost, 12);
-  expect(await h.value('llm_user_requests_total', labels)).toBe(1);
+  expect(await suite.h.value('llm_user_cost_usd_total', labels)).toBeCloseTo(chatCost, 12);
+  expect(await suite.h.value('llm_user_requests_total', labels)).toBe(1);
   const genAi = {
     gen_ai_operation_name: 'chat',
     gen_ai_provider_name: 'openai',
     gen_ai_request_model: 'gpt-4o-mini',
   };
   expect(
-    (await h.sample('gen_ai_client_token_usage', { ...genAi, gen_ai_token_type: 'input' })).sum,
+    (await suite.h.sample('gen_ai_client_token_usage', { ...genAi, gen_ai_token_type: 'input' }))
+      .sum,
   ).toBe(1200);
   expect(
-    (await h.sample('gen_ai_client_token_usage', { ...genAi, gen_ai_token_type: 'output' })).sum,
+    (await suite.h.sample('gen_ai_client_token_usage', { ...genAi, gen_ai_token_type: 'output' }))
+      .sum,
   ).toBe(300);
-  expect((await h.sample('gen_ai_client_operation_duration', genAi)).count).toBe(1);
-  expect(await h.value('llm_unpriced_requests_total')).toBe(0);
+  expect((await suite.h.sample('gen_ai_client_operation_duration', genAi)).count).toBe(1);
+  expect(await suite.h.value('llm_unpriced_requests_total')).toBe(0);
 }
 
 function expectChatSpan(stream: boolean) {
-  const [span] = h.spans();
-  expect(h.spans()).toHaveLength(1);
+  const [span] = suite.h.spans();
+  expect(suite.h.spans()).toHaveLength(1);
   expect(span!.name).toBe('chat gpt-4o-mini');
   expect(span!.kind).toBe(SpanKind.CLIENT);
   expect(span!.attributes).toMatchObject({
@@ -107,7 +91,7 @@ function expectChatSpan(stream: boolean) {
     'session.id': 's-1',
     'app.feature': 'chat',
     'server.address': '127.0.0.1',
-    'server.port': fake.port,
+    'server.port': suite.fake.port,
   });
   expect(span!.attributes['gen_ai.usage.cost.amount']).toBeCloseTo(chatCost, 12);
   expect(span!.attributes['llm.cost.baseline.amount']).toBeCloseTo(chatBaseline, 12);
@@ -122,9 +106,9 @@ const messages = [{ role: 'user' as const, content: 'hello' }];
 
 describe('chat.completions.create', () => {
   it('prices and attributes a plain call, returning the SDK result unchanged', async () => {
-    fake.enqueue({ usage: chatUsage });
+    suite.fake.enqueue({ usage: chatUsage });
     const res = await withAttribution(attribution, () =>
-      client.chat.completions.create({ model: 'gpt-4o-mini', messages }),
+      suite.openai.chat.completions.create({ model: 'gpt-4o-mini', messages }),
     );
     expect(res.usage?.prompt_tokens).toBe(1200);
     expect(res.choices[0]?.message.role).toBe('assistant');
@@ -133,9 +117,9 @@ describe('chat.completions.create', () => {
   });
 
   it('asks a stream for its usage and hides the usage chunk and keys from the caller', async () => {
-    fake.enqueue({ usage: chatUsage, chunks: 5 });
+    suite.fake.enqueue({ usage: chatUsage, chunks: 5 });
     const chunks = await withAttribution(attribution, async () => {
-      const stream = await client.chat.completions.create({
+      const stream = await suite.openai.chat.completions.create({
         model: 'gpt-4o-mini',
         messages,
         stream: true,
@@ -144,7 +128,7 @@ describe('chat.completions.create', () => {
       for await (const chunk of stream) seen.push(chunk);
       return seen;
     });
-    expect(fake.requests[0]!.body).toMatchObject({
+    expect(suite.fake.requests[0]!.body).toMatchObject({
       stream: true,
       stream_options: { include_usage: true },
     });
@@ -158,9 +142,9 @@ describe('chat.completions.create', () => {
   });
 
   it('leaves the usage chunk to a caller that asked for it', async () => {
-    fake.enqueue({ usage: chatUsage });
+    suite.fake.enqueue({ usage: chatUsage });
     const stream = await withAttribution(attribution, () =>
-      client.chat.completions.create({
+      suite.openai.chat.completions.create({
         model: 'gpt-4o-mini',
         messages,
         stream: true,
@@ -174,37 +158,37 @@ describe('chat.completions.create', () => {
   });
 
   it('with the opt-out, sends the request as is and marks the span instead of guessing', async () => {
-    h = startHarness({ injectStreamUsage: false });
-    const stream = await client.chat.completions.create({
+    suite.h = startHarness({ injectStreamUsage: false });
+    const stream = await suite.openai.chat.completions.create({
       model: 'gpt-4o-mini',
       messages,
       stream: true,
     });
     for await (const chunk of stream) void chunk;
-    expect(fake.requests[0]!.body).not.toHaveProperty('stream_options');
-    expect(h.spans()[0]!.attributes['llm.usage.missing']).toBe('not_reported');
-    expect(h.spans()[0]!.attributes).not.toHaveProperty('gen_ai.usage.cost.amount');
+    expect(suite.fake.requests[0]!.body).not.toHaveProperty('stream_options');
+    expect(suite.h.spans()[0]!.attributes['llm.usage.missing']).toBe('not_reported');
+    expect(suite.h.spans()[0]!.attributes).not.toHaveProperty('gen_ai.usage.cost.amount');
     expect(
-      await h.value('llm_requests_total', {
+      await suite.h.value('llm_requests_total', {
         model: 'gpt-4o-mini',
         status: 'ok',
         feature: 'unknown',
       }),
     ).toBe(1);
-    expect(await h.value('llm_user_requests_total', { user: 'unknown', feature: 'unknown' })).toBe(
-      1,
-    );
-    expect(await h.value('llm_cost_usd_total')).toBe(0);
-    expect(await h.value('llm_tokens_total')).toBe(0);
+    expect(
+      await suite.h.value('llm_user_requests_total', { user: 'unknown', feature: 'unknown' }),
+    ).toBe(1);
+    expect(await suite.h.value('llm_cost_usd_total')).toBe(0);
+    expect(await suite.h.value('llm_tokens_total')).toBe(0);
   });
 
   it('keeps stream helpers working: tee, toReadableStream and the .stream() runner', async () => {
-    fake.enqueue(
+    suite.fake.enqueue(
       { usage: chatUsage, chunks: 3 },
       { usage: chatUsage, chunks: 3 },
       { usage: chatUsage, chunks: 3 },
     );
-    const stream = await client.chat.completions.create({
+    const stream = await suite.openai.chat.completions.create({
       model: 'gpt-4o-mini',
       messages,
       stream: true,
@@ -225,7 +209,7 @@ describe('chat.completions.create', () => {
     expect(texts[0]!.length).toBeGreaterThan(0);
 
     const readable = (
-      await client.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true })
+      await suite.openai.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true })
     ).toReadableStream();
     const reader = readable.getReader();
     const lines: string[] = [];
@@ -234,55 +218,59 @@ describe('chat.completions.create', () => {
     expect(lines).toHaveLength(chunkCount);
     for (const line of lines) expect(line).not.toContain('usage');
 
-    const runner = client.chat.completions.stream({ model: 'gpt-4o-mini', messages });
+    const runner = suite.openai.chat.completions.stream({ model: 'gpt-4o-mini', messages });
     const final = await runner.finalChatCompletion();
     expect(final.choices[0]?.message.content).toBe(texts[0]);
     expect(final.usage).toBeUndefined();
 
-    expect(await h.value('llm_requests_total', { status: 'ok' })).toBe(3);
-    expect(await h.value('llm_cost_usd_total')).toBeCloseTo(3 * chatCost, 12);
+    expect(await suite.h.value('llm_requests_total', { status: 'ok' })).toBe(3);
+    expect(await suite.h.value('llm_cost_usd_total')).toBeCloseTo(3 * chatCost, 12);
   });
 
   it('reads the OpenAI user parameter when there is no other attribution', async () => {
-    fake.enqueue({ usage: chatUsage });
-    await client.chat.completions.create({ model: 'gpt-4o-mini', messages, user: 'param-user' });
+    suite.fake.enqueue({ usage: chatUsage });
+    await suite.openai.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages,
+      user: 'param-user',
+    });
     expect(
-      await h.value('llm_user_requests_total', { user: 'param-user', feature: 'unknown' }),
+      await suite.h.value('llm_user_requests_total', { user: 'param-user', feature: 'unknown' }),
     ).toBe(1);
   });
 
   it('replays the recorded chat completion: 22 input and 3 output tokens', async () => {
-    fake.enqueue({ replay: 'openai-chat-completion' });
-    await client.chat.completions.create({ model: 'gpt-4o-mini', messages });
-    expect(h.spans()[0]!.attributes['gen_ai.response.model']).toBe('gpt-4o-mini-2024-07-18');
-    expect(await h.value('llm_cost_usd_total', { model: 'gpt-4o-mini' })).toBeCloseTo(
+    suite.fake.enqueue({ replay: 'openai-chat-completion' });
+    await suite.openai.chat.completions.create({ model: 'gpt-4o-mini', messages });
+    expect(suite.h.spans()[0]!.attributes['gen_ai.response.model']).toBe('gpt-4o-mini-2024-07-18');
+    expect(await suite.h.value('llm_cost_usd_total', { model: 'gpt-4o-mini' })).toBeCloseTo(
       22 * GPT4O_MINI.input + 3 * GPT4O_MINI.output,
       12,
     );
   });
 
   it('replays the recorded stream without usage as not reported', async () => {
-    h = startHarness({ injectStreamUsage: false });
-    fake.enqueue({ replay: 'openai-chat-stream-no-usage' });
-    const stream = await client.chat.completions.create({
+    suite.h = startHarness({ injectStreamUsage: false });
+    suite.fake.enqueue({ replay: 'openai-chat-stream-no-usage' });
+    const stream = await suite.openai.chat.completions.create({
       model: 'gpt-4o-mini',
       messages,
       stream: true,
     });
     for await (const chunk of stream) void chunk;
-    expect(h.spans()[0]!.attributes['llm.usage.missing']).toBe('not_reported');
+    expect(suite.h.spans()[0]!.attributes['llm.usage.missing']).toBe('not_reported');
   });
 
   it('replays the recorded stream with usage', async () => {
-    fake.enqueue({ replay: 'openai-chat-stream-usage' });
-    const stream = await client.chat.completions.create({
+    suite.fake.enqueue({ replay: 'openai-chat-stream-usage' });
+    const stream = await suite.openai.chat.completions.create({
       model: 'gpt-4o-mini',
       messages,
       stream: true,
     });
     for await (const chunk of stream) void chunk;
-    expect(await h.value('llm_tokens_total', { type: 'input' })).toBe(22);
-    expect(await h.value('llm_tokens_total', { type: 'output' })).toBe(4);
+    expect(await suite.h.value('llm_tokens_total', { type: 'input' })).toBe(22);
+    expect(await suite.h.value('llm_tokens_total', { type: 'output' })).toBe(4);
   });
 });
 
@@ -300,13 +288,13 @@ describe('responses.create', () => {
 
   async function expectResponsesMetrics() {
     const byModel = { provider: 'openai', model: 'o4-mini', feature: 'agent' };
-    expect(await h.value('llm_cost_usd_total', byModel)).toBeCloseTo(cost, 12);
-    expect(await h.value('llm_baseline_cost_usd_total', byModel)).toBeCloseTo(baseline, 12);
-    expect(await h.value('llm_tokens_total', { ...byModel, type: 'reasoning' })).toBe(700);
-    expect(await h.value('llm_tokens_total', { ...byModel, type: 'output' })).toBe(200);
-    expect(await h.value('llm_tokens_total', { ...byModel, type: 'cache_read' })).toBe(1500);
-    expect(await h.value('llm_tokens_total', { ...byModel, type: 'input' })).toBe(500);
-    const span = h.spans()[0]!;
+    expect(await suite.h.value('llm_cost_usd_total', byModel)).toBeCloseTo(cost, 12);
+    expect(await suite.h.value('llm_baseline_cost_usd_total', byModel)).toBeCloseTo(baseline, 12);
+    expect(await suite.h.value('llm_tokens_total', { ...byModel, type: 'reasoning' })).toBe(700);
+    expect(await suite.h.value('llm_tokens_total', { ...byModel, type: 'output' })).toBe(200);
+    expect(await suite.h.value('llm_tokens_total', { ...byModel, type: 'cache_read' })).toBe(1500);
+    expect(await suite.h.value('llm_tokens_total', { ...byModel, type: 'input' })).toBe(500);
+    const span = suite.h.spans()[0]!;
     expect(span.name).toBe('chat o4-mini');
     expect(span.attributes['gen_ai.usage.reasoning.output_tokens']).toBe(700);
     expect(span.attributes['gen_ai.usage.output_tokens']).toBe(900);
@@ -316,18 +304,18 @@ describe('responses.create', () => {
   }
 
   it('prices a reasoning model, reasoning tokens included', async () => {
-    fake.enqueue({ usage });
+    suite.fake.enqueue({ usage });
     const res = await withAttribution({ feature: 'agent' }, () =>
-      client.responses.create({ model: 'o4-mini', input: 'hello' }),
+      suite.openai.responses.create({ model: 'o4-mini', input: 'hello' }),
     );
     expect(res.output_text.length).toBeGreaterThan(0);
     await expectResponsesMetrics();
   });
 
   it('prices a streamed response from its response.completed event', async () => {
-    fake.enqueue({ usage });
+    suite.fake.enqueue({ usage });
     const types = await withAttribution({ feature: 'agent' }, async () => {
-      const stream = await client.responses.create({
+      const stream = await suite.openai.responses.create({
         model: 'o4-mini',
         input: 'hello',
         stream: true,
@@ -337,62 +325,62 @@ describe('responses.create', () => {
       return seen;
     });
     expect(types.at(-1)).toBe('response.completed');
-    expect(fake.requests[0]!.body).not.toHaveProperty('stream_options');
+    expect(suite.fake.requests[0]!.body).not.toHaveProperty('stream_options');
     await expectResponsesMetrics();
   });
 
   it('reads cached tokens from the recorded Responses body', async () => {
-    fake.enqueue({ replay: 'openai-responses-cached-tokens' });
-    await client.responses.create({ model: 'gpt-4o-mini', input: 'hello' });
-    expect(await h.value('llm_tokens_total', { type: 'cache_read' })).toBe(13);
-    expect(await h.value('llm_tokens_total', { type: 'input' })).toBe(1);
-    expect(await h.value('llm_cost_usd_total')).toBeCloseTo(
+    suite.fake.enqueue({ replay: 'openai-responses-cached-tokens' });
+    await suite.openai.responses.create({ model: 'gpt-4o-mini', input: 'hello' });
+    expect(await suite.h.value('llm_tokens_total', { type: 'cache_read' })).toBe(13);
+    expect(await suite.h.value('llm_tokens_total', { type: 'input' })).toBe(1);
+    expect(await suite.h.value('llm_cost_usd_total')).toBeCloseTo(
       1 * GPT4O_MINI.input + 13 * GPT4O_MINI.cacheRead + 26 * GPT4O_MINI.output,
       12,
     );
   });
 
   it('reads usage from the recorded Responses stream', async () => {
-    fake.enqueue({ replay: 'openai-responses-stream' });
-    const stream = await client.responses.create({
+    suite.fake.enqueue({ replay: 'openai-responses-stream' });
+    const stream = await suite.openai.responses.create({
       model: 'gpt-4o-mini',
       input: 'hello',
       stream: true,
     });
     for await (const event of stream) void event;
-    expect(await h.value('llm_tokens_total', { type: 'input' })).toBe(13);
-    expect(await h.value('llm_tokens_total', { type: 'output' })).toBe(104);
+    expect(await suite.h.value('llm_tokens_total', { type: 'input' })).toBe(13);
+    expect(await suite.h.value('llm_tokens_total', { type: 'output' })).toBe(104);
   });
 });
 
 describe('embeddings.create', () => {
   it('prices input tokens and records no output', async () => {
-    fake.enqueue({ usage: { prompt_tokens: 5000, total_tokens: 5000 } });
+    suite.fake.enqueue({ usage: { prompt_tokens: 5000, total_tokens: 5000 } });
     await withAttribution({ user: 'bob', feature: 'search' }, () =>
-      client.embeddings.create({ model: 'text-embedding-3-small', input: ['a', 'b'] }),
+      suite.openai.embeddings.create({ model: 'text-embedding-3-small', input: ['a', 'b'] }),
     );
     const byModel = { provider: 'openai', model: 'text-embedding-3-small', feature: 'search' };
-    expect(await h.value('llm_cost_usd_total', byModel)).toBeCloseTo(
+    expect(await suite.h.value('llm_cost_usd_total', byModel)).toBeCloseTo(
       5000 * EMBED_3_SMALL.input,
       12,
     );
-    expect(await h.value('llm_baseline_cost_usd_total', byModel)).toBeCloseTo(
+    expect(await suite.h.value('llm_baseline_cost_usd_total', byModel)).toBeCloseTo(
       5000 * GPT4.input,
       12,
     );
-    expect(await h.value('llm_tokens_total', { ...byModel, type: 'input' })).toBe(5000);
-    expect(await h.value('llm_tokens_total', { ...byModel, type: 'output' })).toBe(0);
-    expect(h.spans()[0]!.name).toBe('embeddings text-embedding-3-small');
-    expect(h.spans()[0]!.attributes['gen_ai.operation.name']).toBe('embeddings');
+    expect(await suite.h.value('llm_tokens_total', { ...byModel, type: 'input' })).toBe(5000);
+    expect(await suite.h.value('llm_tokens_total', { ...byModel, type: 'output' })).toBe(0);
+    expect(suite.h.spans()[0]!.name).toBe('embeddings text-embedding-3-small');
+    expect(suite.h.spans()[0]!.attributes['gen_ai.operation.name']).toBe('embeddings');
   });
 
   it('replays the recorded embeddings call', async () => {
-    fake.enqueue({ replay: 'openai-embeddings' });
-    await client.embeddings.create({
+    suite.fake.enqueue({ replay: 'openai-embeddings' });
+    await suite.openai.embeddings.create({
       model: 'text-embedding-3-small',
       input: ['a', 'b', 'c', 'd'],
     });
-    expect(await h.value('llm_tokens_total', { type: 'input' })).toBe(8);
+    expect(await suite.h.value('llm_tokens_total', { type: 'input' })).toBe(8);
   });
 });
 
@@ -401,14 +389,14 @@ describe.each([
   ['openai v5', openaiV5Module, OpenAIV5],
 ] as const)('%s', (_name, mod, Client) => {
   it('prices plain and streamed chat calls', async () => {
-    h.instrumentation.patchModule('openai', mod);
+    suite.h.instrumentation.patchModule('openai', mod);
     // Typed as v6: the calls below exist with the same shapes in v4 and v5.
     const old = new Client({
       apiKey: 'test',
-      baseURL: fake.openaiBaseURL,
+      baseURL: suite.fake.openaiBaseURL,
       maxRetries: 0,
     }) as unknown as OpenAI;
-    fake.enqueue({ usage: chatUsage }, { usage: chatUsage });
+    suite.fake.enqueue({ usage: chatUsage }, { usage: chatUsage });
     await withAttribution(attribution, () =>
       old.chat.completions.create({ model: 'gpt-4o-mini', messages }),
     );
@@ -418,9 +406,9 @@ describe.each([
       stream: true,
     });
     for await (const chunk of stream) expect('usage' in chunk).toBe(false);
-    expect(await h.value('llm_cost_usd_total')).toBeCloseTo(2 * chatCost, 12);
+    expect(await suite.h.value('llm_cost_usd_total')).toBeCloseTo(2 * chatCost, 12);
     expect(
-      await h.value('llm_user_cost_usd_total', { user: 'alice', feature: 'chat' }),
+      await suite.h.value('llm_user_cost_usd_total', { user: 'alice', feature: 'chat' }),
     ).toBeCloseTo(chatCost, 12);
   });
 });
@@ -428,25 +416,34 @@ describe.each([
 describe('unknown models', () => {
   it('are counted as unpriced, never priced at $0, and warned about once', async () => {
     const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
-    fake.enqueue(
+    suite.fake.enqueue(
       { usage: { prompt_tokens: 10, completion_tokens: 5 } },
       { usage: { prompt_tokens: 10, completion_tokens: 5 } },
     );
-    await client.chat.completions.create({ model: 'acme-llm-7b', messages });
-    await client.chat.completions.create({ model: 'acme-llm-7b', messages });
+    await suite.openai.chat.completions.create({ model: 'acme-llm-7b', messages });
+    await suite.openai.chat.completions.create({ model: 'acme-llm-7b', messages });
     expect(
-      await h.value('llm_unpriced_requests_total', { provider: 'openai', model: 'acme-llm-7b' }),
+      await suite.h.value('llm_unpriced_requests_total', {
+        provider: 'openai',
+        model: 'acme-llm-7b',
+      }),
     ).toBe(2);
     expect(
-      await h.value('llm_requests_total', { model: 'acme-llm-7b', tier: 'unknown', status: 'ok' }),
+      await suite.h.value('llm_requests_total', {
+        model: 'acme-llm-7b',
+        tier: 'unknown',
+        status: 'ok',
+      }),
     ).toBe(2);
-    expect(await h.value('llm_tokens_total', { model: 'acme-llm-7b', type: 'input' })).toBe(20);
+    expect(await suite.h.value('llm_tokens_total', { model: 'acme-llm-7b', type: 'input' })).toBe(
+      20,
+    );
     expect(
-      (await h.samples()).filter(
+      (await suite.h.samples()).filter(
         (s) => s.name === 'llm_cost_usd_total' || s.name === 'llm_user_cost_usd_total',
       ),
     ).toEqual([]);
-    const span = h.spans()[0]!;
+    const span = suite.h.spans()[0]!;
     expect(span.attributes['llm.cost.unpriced']).toBe(true);
     expect(span.attributes).not.toHaveProperty('gen_ai.usage.cost.amount');
     expect(span.attributes).not.toHaveProperty('llm.cost.baseline.amount');
