@@ -1,0 +1,655 @@
+/**
+ * Added CPU per instrumented call: the same workloads against the local fake provider, with and
+ * without `--require llm-finops/register`, in one run.
+ *
+ *   npm run build && node dist/bench/instrumentation/run.js [options]
+ *
+ * The fake provider runs in its own child process, and each workload in each mode in its own
+ * worker process (worker.ts), so the only CPU counted is the client's: the app, its SDK, Node's
+ * HTTP client and, when instrumented, llm-finops and the OTel SDK. The workers of one workload
+ * run side by side, warmed up, and take turns: a block of calls in mode A, then B, then B, then
+ * A, … so that drift of a shared machine falls on both. Added CPU is given two ways: the median
+ * of the per-block-pair differences B − A, and the difference of the lowest deciles (on a shared
+ * machine CPU time is only ever inflated by others, so the fastest blocks are the least
+ * disturbed). A round is a fresh set of worker processes.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import type { MicroResult } from './micro';
+import { byCategory, difference, selfTimes, type Category, type FunctionTime } from './profile';
+import {
+  STREAM_CHUNKS,
+  WORKLOADS,
+  type BlockResult,
+  type CheckResult,
+  type WorkerCommand,
+  type WorkerInput,
+  type WorkerReady,
+  type WorkloadName,
+} from './workloads';
+
+const ROOT = resolve(__dirname, '..', '..', '..');
+const DIST = join(ROOT, 'dist');
+const WORKER = join(__dirname, 'worker.js');
+const MICRO = join(__dirname, 'micro.js');
+const REGISTER = join(DIST, 'instrumentation', 'register.js');
+const FAKE_PROVIDER = join(DIST, 'demo', 'fake-provider', 'main.js');
+
+const PER_CALL_TARGET_US = 50;
+const PER_CHUNK_TARGET_US = 1;
+
+type Mode = 'off' | 'als' | 'on' | 'otlp';
+
+const MODES: Record<Mode, { title: string; instrumented: boolean }> = {
+  off: { title: 'uninstrumented', instrumented: false },
+  als: { title: 'uninstrumented, each call in AsyncLocalStorage.run', instrumented: false },
+  on: {
+    title: 'instrumented: spans created and ended (no exporter), metrics in memory (Prometheus)',
+    instrumented: true,
+  },
+  otlp: { title: 'instrumented, spans batched and exported as OTLP/protobuf', instrumented: true },
+};
+
+/** A plain call the stream's fixed per-call cost is estimated from. */
+const PLAIN_OF: Partial<Record<WorkloadName, WorkloadName>> = {
+  'openai-chat-stream': 'openai-chat',
+  'openai-chat-stream-usage': 'openai-chat',
+  'anthropic-messages-stream': 'anthropic-messages',
+};
+
+const HELP = `Usage: node dist/bench/instrumentation/run.js [options]
+
+  --rounds N        fresh worker processes per workload and mode (default 2)
+  --blocks N        timed blocks per worker and round, modes taking turns (default 16)
+  --scale F         multiply every workload's calls per block by F (default 1)
+  --workloads LIST  comma-separated, default all: ${Object.keys(WORKLOADS).join(', ')}
+  --modes LIST      comma-separated, default off,als,on: off uninstrumented, als uninstrumented
+                    with each call inside AsyncLocalStorage.run (Node's async-context cost
+                    alone), on instrumented; also otlp (instrumented, spans exported as OTLP)
+  --profile         also profile one more block per workload in modes off and on (V8 sampling
+                    profiler, timed calls only) and print the functions with added self time
+  --skip-micro      skip the in-process micro-benchmark of llm-finops's own work (micro.ts)
+  --json FILE       also write all samples and figures as JSON
+  --quick           --rounds 1 --blocks 4 --scale 0.4: a smoke run, figures too noisy to quote
+`;
+
+/** Per-call figures of one block. */
+interface Sample {
+  readonly cpuUs: number;
+  readonly wallUs: number;
+}
+
+interface Figures {
+  readonly median: number;
+  readonly p25: number;
+  readonly p75: number;
+  /** Lowest decile: on a shared machine CPU time is only ever inflated, so this is the least disturbed. */
+  readonly p10: number;
+  readonly n: number;
+}
+
+function quantile(sorted: readonly number[], q: number): number {
+  const at = (sorted.length - 1) * q;
+  const lo = Math.floor(at);
+  const hi = Math.ceil(at);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (at - lo);
+}
+
+function figures(values: readonly number[]): Figures {
+  const sorted = [...values].sort((a, b) => a - b);
+  return {
+    median: quantile(sorted, 0.5),
+    p25: quantile(sorted, 0.25),
+    p75: quantile(sorted, 0.75),
+    p10: quantile(sorted, 0.1),
+    n: sorted.length,
+  };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createNetServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => done(port));
+    });
+  });
+}
+
+/** The environment without anything that would change a worker's telemetry set-up. */
+function cleanEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (key.startsWith('OTEL_') || key.startsWith('LLM_FINOPS_') || key === 'NODE_OPTIONS')
+      continue;
+    env[key] = value;
+  }
+  return env;
+}
+
+async function startFakeProvider(): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(
+    process.execPath,
+    [FAKE_PROVIDER, '--port', '0', '--chunks', String(STREAM_CHUNKS)],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: cleanEnv(),
+    },
+  );
+  const lines = createInterface({ input: child.stdout });
+  const first = await new Promise<string>((done, fail) => {
+    lines.once('line', done);
+    child.once('exit', (code) =>
+      fail(new Error(`fake provider exited (${code}) before printing its URL`)),
+    );
+  });
+  lines.close();
+  return { child, url: (JSON.parse(first) as { url: string }).url };
+}
+
+/** Swallows OTLP exports (the parent's CPU is not measured). */
+async function startOtlpSink(): Promise<{ server: Server; url: string; requests: () => number }> {
+  let requests = 0;
+  const server = createHttpServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      requests++;
+      res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+    });
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as AddressInfo;
+  return { server, url: `http://127.0.0.1:${port}/v1/traces`, requests: () => requests };
+}
+
+interface Context {
+  readonly url: string;
+  readonly otlpUrl?: string;
+}
+
+/** Node flags and environment of a worker in `mode`: instrumented ones load llm-finops as an app would. */
+async function workerSetup(
+  ctx: Context,
+  mode: Mode,
+): Promise<{ env: NodeJS.ProcessEnv; execArgv: string[]; metricsUrl?: string }> {
+  const env = cleanEnv();
+  const execArgv = ['--expose-gc'];
+  if (!MODES[mode].instrumented) return { env, execArgv };
+  const port = await freePort();
+  Object.assign(env, {
+    OTEL_SERVICE_NAME: 'llm-finops-bench',
+    OTEL_METRICS_EXPORTER: 'prometheus',
+    OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
+    OTEL_EXPORTER_PROMETHEUS_PORT: String(port),
+    OTEL_TRACES_EXPORTER: mode === 'otlp' ? 'otlp' : 'none',
+  });
+  if (mode === 'otlp') {
+    env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = ctx.otlpUrl;
+    env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL = 'http/protobuf';
+  }
+  execArgv.push('--require', REGISTER);
+  return { env, execArgv, metricsUrl: `http://127.0.0.1:${port}/metrics` };
+}
+
+/** The in-process micro-benchmark (micro.ts), instrumented; undefined with the reason if it fails. */
+async function runMicro(ctx: Context): Promise<MicroResult | string> {
+  const { env, execArgv } = await workerSetup(ctx, 'on');
+  const child = spawn(process.execPath, [...execArgv, MICRO], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env,
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const code = await new Promise<number | null>((done) => child.once('exit', done));
+  if (code !== 0) return `exited ${code}: ${stderr.trim().split('\n')[0] ?? ''}`;
+  return JSON.parse(stdout.trim().split('\n').pop() ?? '') as MicroResult;
+}
+
+/** A warmed-up worker process answering commands. */
+class Worker {
+  private constructor(
+    readonly label: string,
+    private readonly child: ChildProcess,
+    private readonly lines: AsyncIterator<string>,
+    private readonly stderr: () => string,
+    readonly ready: WorkerReady,
+  ) {}
+
+  static async start(
+    ctx: Context,
+    workload: WorkloadName,
+    mode: Mode,
+    warmup: number,
+  ): Promise<Worker> {
+    const { env, execArgv, metricsUrl } = await workerSetup(ctx, mode);
+    const { instrumented } = MODES[mode];
+    const input: WorkerInput = {
+      workload,
+      url: ctx.url,
+      warmup,
+      instrumented,
+      als: mode === 'als',
+      metricsUrl,
+    };
+    const child = spawn(process.execPath, [...execArgv, WORKER, JSON.stringify(input)], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env,
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+    const label = `${workload}/${mode}`;
+    const worker = new Worker(label, child, lines, () => stderr, { ready: true, chunksPerCall: 0 });
+    const ready = await worker.read<WorkerReady>();
+    return new Worker(label, child, lines, () => stderr, ready);
+  }
+
+  private async read<T>(): Promise<T> {
+    const next = await this.lines.next();
+    if (next.done) {
+      const code = await new Promise<number | null>((done) =>
+        this.child.exitCode !== null ? done(this.child.exitCode) : this.child.once('exit', done),
+      );
+      throw new Error(`worker ${this.label} exited (${code}):\n${this.stderr()}`);
+    }
+    return JSON.parse(next.value) as T;
+  }
+
+  async send<T>(command: WorkerCommand): Promise<T> {
+    this.child.stdin!.write(`${JSON.stringify(command)}\n`);
+    return this.read<T>();
+  }
+
+  async close(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise((done) => this.child.once('exit', done));
+    this.child.stdin!.end(`${JSON.stringify({ type: 'exit' } satisfies WorkerCommand)}\n`);
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+interface Row {
+  readonly workload: WorkloadName;
+  readonly chunksPerCall: number;
+  /** CPU µs per call, by mode, over all blocks. */
+  readonly cpu: Record<string, Figures>;
+  /** Wall µs per call, by mode. */
+  readonly wall: Record<string, Figures>;
+  /** Paired block differences mode − off, CPU µs per call. */
+  readonly added: Record<string, Figures>;
+}
+
+const fmt = (n: number, digits = 0): string => n.toFixed(digits);
+const spread = (f: Figures, digits = 0): string =>
+  `${fmt(f.median, digits)} (${fmt(f.p25, digits)} … ${fmt(f.p75, digits)})`;
+
+/** Two estimates of the added CPU per call of `mode`: paired-block median, and p10 difference. */
+function addedOf(row: Row, mode: Mode): { paired: number; p10: number } {
+  return { paired: row.added[mode]!.median, p10: row.cpu[mode]!.p10 - row.cpu.off!.p10 };
+}
+
+/** Stream cost per chunk, net of the added cost of the same SDK's plain call, for both estimates. */
+function perChunk(row: Row, rows: ReadonlyMap<WorkloadName, Row>, mode: Mode) {
+  const plainName = PLAIN_OF[row.workload];
+  const plainRow = plainName ? rows.get(plainName) : undefined;
+  const stream = addedOf(row, mode);
+  const plain = plainRow ? addedOf(plainRow, mode) : { paired: 0, p10: 0 };
+  return {
+    paired: (stream.paired - plain.paired) / row.chunksPerCall,
+    p10: (stream.p10 - plain.p10) / row.chunksPerCall,
+  };
+}
+
+function verdict(estimates: readonly number[], target: number, unit: string): string {
+  const under = estimates.filter((e) => e < target).length;
+  const word = under === estimates.length ? 'met' : under === 0 ? 'NOT met' : 'unclear';
+  return `${word} (< ${target} ${unit})`;
+}
+
+function mainTable(rows: readonly Row[], modes: readonly Mode[]): string {
+  const als = modes.includes('als');
+  const out = [
+    `| Workload | stream items/call | uninstrumented CPU µs/call, p10 / median | instrumented CPU µs/call, p10 / median | added µs/call: median of paired blocks (p25 … p75) | added µs/call: p10 difference |${als ? ' of which Node async context: `als` − `off`, paired median |' : ''} added µs/chunk, net of the plain call: paired / p10 | throughput, instrumented ÷ uninstrumented | target |`,
+    `|---|--:|--:|--:|--:|--:|${als ? '--:|' : ''}--:|--:|---|`,
+  ];
+  const byName = new Map(rows.map((r) => [r.workload, r]));
+  for (const r of rows) {
+    const w = WORKLOADS[r.workload];
+    const added = addedOf(r, 'on');
+    let chunkCell = '–';
+    let target: string;
+    if (w.stream) {
+      const c = perChunk(r, byName, 'on');
+      chunkCell = `${fmt(c.paired, 2)} / ${fmt(c.p10, 2)}`;
+      target = verdict([c.paired, c.p10], PER_CHUNK_TARGET_US, 'µs/chunk');
+    } else {
+      target = verdict([added.paired, added.p10], PER_CALL_TARGET_US, 'µs/call');
+    }
+    const throughput = r.wall.off!.median / r.wall.on!.median;
+    const cells = [
+      w.title,
+      String(r.chunksPerCall || '–'),
+      `${fmt(r.cpu.off!.p10)} / ${fmt(r.cpu.off!.median)}`,
+      `${fmt(r.cpu.on!.p10)} / ${fmt(r.cpu.on!.median)}`,
+      spread(r.added.on!),
+      fmt(added.p10),
+      ...(als ? [fmt(r.added.als!.median)] : []),
+      chunkCell,
+      fmt(throughput, 2),
+      target,
+    ];
+    out.push(`| ${cells.join(' | ')} |`);
+  }
+  return out.join('\n');
+}
+
+function modesTable(rows: readonly Row[], modes: readonly Mode[]): string {
+  const extra = modes.filter((m) => m !== 'off');
+  const out = [
+    `| Workload | ${extra.map((m) => `\`${m}\` − \`off\`, CPU µs/call`).join(' | ')} |`,
+    `|---|${extra.map(() => '--:').join('|')}|`,
+  ];
+  for (const r of rows) {
+    out.push(
+      `| ${WORKLOADS[r.workload].title} | ${extra.map((m) => spread(r.added[m]!)).join(' | ')} |`,
+    );
+  }
+  return out.join('\n');
+}
+
+function machine(): Record<string, string> {
+  const version = (pkg: string): string => {
+    try {
+      const file = join(ROOT, 'node_modules', pkg, 'package.json');
+      return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+    } catch {
+      return '?';
+    }
+  };
+  return {
+    cpu: cpus()[0]?.model.trim() ?? '?',
+    cpus: String(cpus().length),
+    node: process.version,
+    openai: version('openai'),
+    anthropic: version('@anthropic-ai/sdk'),
+    platform: `${process.platform} ${process.arch}`,
+  };
+}
+
+function printProfile(workload: WorkloadName, off: FunctionTime[], on: FunctionTime[]): void {
+  const catOff = byCategory(off);
+  const catOn = byCategory(on);
+  console.log(`\n#### ${WORKLOADS[workload].title}: profiled self time, µs per call\n`);
+  console.log('| category | uninstrumented | instrumented | added |\n|---|--:|--:|--:|');
+  for (const c of Object.keys(catOn) as Category[]) {
+    console.log(
+      `| ${c} | ${fmt(catOff[c], 1)} | ${fmt(catOn[c], 1)} | ${fmt(catOn[c] - catOff[c], 1)} |`,
+    );
+  }
+  console.log('\nMost added self time (instrumented − uninstrumented), µs per call:\n');
+  console.log('| µs/call | function | where |\n|--:|---|---|');
+  for (const t of difference(on, off).slice(0, 15)) {
+    console.log(`| ${fmt(t.selfUs, 1)} | ${t.name} | ${t.where} |`);
+  }
+  console.log(
+    '\nllm-finops and OpenTelemetry functions by self time (instrumented), µs per call:\n',
+  );
+  console.log('| µs/call | function | where |\n|--:|---|---|');
+  const ours = on.filter((t) => t.category === 'llm-finops' || t.category === 'opentelemetry');
+  for (const t of ours.slice(0, 20))
+    console.log(`| ${fmt(t.selfUs, 1)} | ${t.name} | ${t.where} |`);
+}
+
+interface Options {
+  readonly rounds: number;
+  readonly blocks: number;
+  readonly scale: number;
+  readonly workloads: WorkloadName[];
+  readonly modes: Mode[];
+  readonly profile: boolean;
+  readonly micro: boolean;
+  readonly json?: string;
+}
+
+function options(): Options | undefined {
+  const { values } = parseArgs({
+    options: {
+      rounds: { type: 'string' },
+      blocks: { type: 'string' },
+      scale: { type: 'string' },
+      workloads: { type: 'string' },
+      modes: { type: 'string' },
+      profile: { type: 'boolean', default: false },
+      json: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      'skip-micro': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return undefined;
+  }
+  const opts: Options = {
+    rounds: Number(values.rounds ?? (values.quick ? 1 : 2)),
+    blocks: Number(values.blocks ?? (values.quick ? 4 : 16)),
+    scale: Number(values.scale ?? (values.quick ? 0.4 : 1)),
+    workloads: (values.workloads?.split(',') ?? Object.keys(WORKLOADS)) as WorkloadName[],
+    modes: (values.modes?.split(',') ?? ['off', 'als', 'on']) as Mode[],
+    profile: values.profile,
+    micro: !values['skip-micro'],
+    json: values.json,
+  };
+  for (const w of opts.workloads) if (!(w in WORKLOADS)) throw new Error(`unknown workload ${w}`);
+  for (const m of opts.modes) if (!(m in MODES)) throw new Error(`unknown mode ${m}`);
+  if (!opts.modes.includes('off') || !opts.modes.includes('on')) {
+    throw new Error('--modes must include off and on');
+  }
+  if (!(opts.rounds >= 1 && opts.blocks >= 1 && opts.scale > 0)) {
+    throw new Error('--rounds and --blocks must be >= 1, --scale > 0');
+  }
+  return opts;
+}
+
+async function main(): Promise<void> {
+  const opts = options();
+  if (!opts) return;
+  for (const file of [WORKER, REGISTER, FAKE_PROVIDER]) {
+    if (!existsSync(file)) throw new Error(`${file} is missing: run npm run build first`);
+  }
+  const { rounds, blocks, scale, workloads, modes } = opts;
+  const started = Date.now();
+  const loadBefore = loadavg()[0]!;
+  if (loadBefore > 1) {
+    process.stderr.write(
+      `warning: load average ${fmt(loadBefore, 1)} before the run: other processes will inflate and scatter the CPU figures\n`,
+    );
+  }
+  const fake = await startFakeProvider();
+  const sink = modes.includes('otlp') ? await startOtlpSink() : undefined;
+  const ctx: Context = { url: fake.url, otlpUrl: sink?.url };
+  const samples = new Map<string, Sample[]>();
+  const chunks = new Map<WorkloadName, number>();
+  const profiles: Partial<
+    Record<WorkloadName, { off: FunctionTime[]; on: FunctionTime[]; dir: string }>
+  > = {};
+  const profileDir = opts.profile ? mkdtempSync(join(tmpdir(), 'llm-finops-bench-')) : undefined;
+  const blockCalls = (w: WorkloadName) => Math.max(5, Math.round(WORKLOADS[w].blockCalls * scale));
+  try {
+    for (const workload of workloads) {
+      const calls = blockCalls(workload);
+      const warmup = Math.max(10, Math.round(WORKLOADS[workload].warmup * scale));
+      for (let round = 0; round < rounds; round++) {
+        // Warm-ups run side by side; only the blocks, one worker at a time, are timed.
+        const workers = await Promise.all(modes.map((m) => Worker.start(ctx, workload, m, warmup)));
+        try {
+          for (const w of workers) {
+            const seen = chunks.get(workload) ?? w.ready.chunksPerCall;
+            if (w.ready.chunksPerCall !== seen) {
+              throw new Error(
+                `${w.label}: the app saw ${w.ready.chunksPerCall} stream items per call, not ${seen}`,
+              );
+            }
+            chunks.set(workload, seen);
+          }
+          for (let block = 0; block < blocks; block++) {
+            // A B, B A, A B, …: each mode goes first as often as last.
+            const order = (block + round) % 2 === 0 ? modes : [...modes].reverse();
+            for (const mode of order) {
+              const result = await workers[modes.indexOf(mode)]!.send<BlockResult>({
+                type: 'block',
+                calls,
+              });
+              const key = `${workload}/${mode}`;
+              const list = samples.get(key) ?? [];
+              list[round * blocks + block] = {
+                cpuUs: result.cpuUs / calls,
+                wallUs: result.wallUs / calls,
+              };
+              samples.set(key, list);
+            }
+          }
+          if (profileDir && round === rounds - 1) {
+            const times: Partial<Record<Mode, FunctionTime[]>> = {};
+            for (const mode of ['off', 'on'] as const) {
+              const file = join(profileDir, `${workload}.${mode}.cpuprofile`);
+              // Longer than a timed block: more samples per function.
+              const profiled = calls * 10;
+              await workers[modes.indexOf(mode)]!.send<BlockResult>({
+                type: 'block',
+                calls: profiled,
+                profile: file,
+              });
+              times[mode] = selfTimes(file, profiled, ROOT);
+            }
+            profiles[workload] = { off: times.off!, on: times.on!, dir: profileDir };
+          }
+          for (const w of workers) {
+            const check = await w.send<CheckResult>({ type: 'check' });
+            if (!check.ok)
+              throw new Error(`${w.label}: instrumentation check failed: ${JSON.stringify(check)}`);
+          }
+        } finally {
+          await Promise.all(workers.map((w) => w.close()));
+        }
+        const line = modes
+          .map((m) => {
+            const s = samples.get(`${workload}/${m}`)!.slice(round * blocks);
+            return `${m} ${fmt(figures(s.map((x) => x.cpuUs)).median)}`;
+          })
+          .join(', ');
+        process.stderr.write(`${workload} round ${round + 1}/${rounds}: CPU µs/call ${line}\n`);
+      }
+    }
+  } finally {
+    sink?.server.close();
+    fake.child.kill('SIGTERM');
+  }
+  const micro = opts.micro ? await runMicro(ctx) : undefined;
+
+  const rows: Row[] = workloads.map((workload) => {
+    const cpu: Record<string, Figures> = {};
+    const wall: Record<string, Figures> = {};
+    const added: Record<string, Figures> = {};
+    const off = samples.get(`${workload}/off`)!;
+    for (const mode of modes) {
+      const s = samples.get(`${workload}/${mode}`)!;
+      cpu[mode] = figures(s.map((x) => x.cpuUs));
+      wall[mode] = figures(s.map((x) => x.wallUs));
+      if (mode !== 'off') added[mode] = figures(s.map((x, i) => x.cpuUs - off[i]!.cpuUs));
+    }
+    return { workload, chunksPerCall: chunks.get(workload) ?? 0, cpu, wall, added };
+  });
+
+  const m = machine();
+  console.log('## llm-finops instrumentation overhead\n');
+  console.log(
+    `${m.cpu}, ${m.cpus} CPUs, Node ${m.node} (${m.platform}); openai ${m.openai}, @anthropic-ai/sdk ${m.anthropic}.`,
+  );
+  console.log(
+    `1-minute load average before the run ${fmt(loadBefore, 2)}, after ${fmt(loadavg()[0]!, 2)} (the benchmark itself keeps about 1.3 CPUs busy).`,
+  );
+  console.log(
+    `${rounds} round(s) × ${blocks} blocks per workload and mode; calls per block: ${workloads.map((w) => `${w} ${blockCalls(w)}`).join(', ')}.\n`,
+  );
+  console.log(mainTable(rows, modes));
+  if (modes.includes('otlp')) {
+    console.log('\nAdded CPU per call by mode, median (p25 … p75) of paired blocks:\n');
+    for (const mode of modes) console.log(`- \`${mode}\`: ${MODES[mode].title}`);
+    console.log(`\n${modesTable(rows, modes)}`);
+    const byName = new Map(rows.map((r) => [r.workload, r]));
+    const streams = rows.filter((r) => WORKLOADS[r.workload].stream);
+    if (streams.length) {
+      console.log('\nAdded CPU per stream chunk by mode, net of the plain call (µs):\n');
+      console.log(`| Workload | ${modes.filter((x) => x !== 'off').join(' | ')} |`);
+      console.log(
+        `|---|${modes
+          .filter((x) => x !== 'off')
+          .map(() => '--:')
+          .join('|')}|`,
+      );
+      for (const r of streams) {
+        const cells = modes
+          .filter((x) => x !== 'off')
+          .map((x) => {
+            return fmt(perChunk(r, byName, x).paired, 2);
+          });
+        console.log(`| ${WORKLOADS[r.workload].title} | ${cells.join(' | ')} |`);
+      }
+    }
+  }
+  if (typeof micro === 'string') console.log(`\nMicro-benchmark skipped: ${micro}`);
+  else if (micro) {
+    const net = (micro.streamObservedUs - micro.streamBareUs - micro.perCallUs) / micro.chunks;
+    console.log(
+      "\nllm-finops's own work, in process (no SDK, no HTTP, no other process), medians:\n",
+    );
+    console.log('| measure | CPU µs |\n|---|--:|');
+    console.log(
+      `| per plain chat call: plan, span, price, metrics, end | ${fmt(micro.perCallUs, 1)} |`,
+    );
+    console.log(
+      `| stream of ${micro.chunks} chunks, iterated bare | ${fmt(micro.streamBareUs, 1)} |`,
+    );
+    console.log(
+      `| the same stream, observed by llm-finops (usage injected and hidden) | ${fmt(micro.streamObservedUs, 1)} |`,
+    );
+    console.log(`| added per chunk, net of the per-call work | ${fmt(net, 2)} |`);
+  }
+  if (sink) console.log(`\nThe OTLP sink received ${sink.requests()} trace exports.`);
+  if (profileDir) {
+    console.log(`\n### CPU profiles of one timed block per workload (${profileDir})`);
+    for (const workload of workloads) {
+      const p = profiles[workload];
+      if (p) printProfile(workload, p.off, p.on);
+    }
+  }
+  if (opts.json) {
+    const json = {
+      machine: m,
+      loadBefore,
+      ...opts,
+      rows,
+      micro,
+      samples: Object.fromEntries(samples),
+    };
+    writeFileSync(opts.json, `${JSON.stringify(json, null, 2)}\n`);
+  }
+  process.stderr.write(`done in ${fmt((Date.now() - started) / 1000)} s\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

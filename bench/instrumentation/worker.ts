@@ -1,0 +1,190 @@
+/**
+ * One workload in one mode, run by run.ts in its own process: warm up, then, on each `block`
+ * command on stdin, make that many sequential calls against the fake provider and answer with
+ * the process CPU time (user + system, all threads) and the wall time they took. The runner
+ * alternates blocks between the workers of the different modes, so slow drift of the machine
+ * (other processes, frequency) falls on both sides of each comparison.
+ *
+ * The worker never loads llm-finops itself: the instrumented modes get it from
+ * `--require dist/instrumentation/register.js`, exactly as an app would. After the timed loop,
+ * an instrumented worker checks that every call was counted and that spans are recorded, so a
+ * silently inactive instrumentation cannot pass for a cheap one.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import Anthropic from '@anthropic-ai/sdk';
+import OpenAI from 'openai';
+import type {
+  BlockResult,
+  CheckResult,
+  WorkerCommand,
+  WorkerInput,
+  WorkerReady,
+  WorkloadName,
+} from './workloads';
+
+type Call = () => Promise<number>;
+
+function callFor(name: WorkloadName, url: string): Call {
+  const openai = new OpenAI({ apiKey: 'bench', baseURL: `${url}/v1`, maxRetries: 0 });
+  const anthropic = new Anthropic({ apiKey: 'bench', baseURL: url, maxRetries: 0 });
+  const messages = [{ role: 'user' as const, content: 'Say something.' }];
+  switch (name) {
+    case 'openai-chat':
+      return async () => {
+        await openai.chat.completions.create({ model: 'gpt-4o-mini', messages });
+        return 0;
+      };
+    case 'openai-chat-stream':
+    case 'openai-chat-stream-usage': {
+      const askUsage = name === 'openai-chat-stream-usage';
+      return async () => {
+        const stream = await openai.chat.completions.create({
+          model: 'gpt-4o-mini',
+          messages,
+          stream: true,
+          ...(askUsage ? { stream_options: { include_usage: true } } : {}),
+        });
+        let n = 0;
+        for await (const chunk of stream) {
+          if (!askUsage && chunk.usage) throw new Error('the injected usage chunk reached the app');
+          n++;
+        }
+        return n;
+      };
+    }
+    case 'anthropic-messages':
+      return async () => {
+        await anthropic.messages.create({ model: 'claude-haiku-4-5', max_tokens: 64, messages });
+        return 0;
+      };
+    case 'anthropic-messages-stream':
+      return async () => {
+        const stream = await anthropic.messages.create({
+          model: 'claude-haiku-4-5',
+          max_tokens: 64,
+          messages,
+          stream: true,
+        });
+        let n = 0;
+        for await (const event of stream) n += event.type ? 1 : 0;
+        return n;
+      };
+    case 'openai-embeddings':
+      return async () => {
+        await openai.embeddings.create({
+          model: 'text-embedding-3-small',
+          input: 'Say something.',
+        });
+        return 0;
+      };
+  }
+}
+
+/** The parts of the instrumentation's runtime a worker checks after its run. */
+interface RuntimeModule {
+  getRuntime: () => {
+    telemetry(): { tracer: { startSpan(name: string): { isRecording(): boolean; end(): void } } };
+  };
+}
+interface GuardModule {
+  internalErrorCounts: () => ReadonlyMap<string, number>;
+}
+
+/** Sum of the `llm_requests_total` series in a Prometheus text exposition. */
+function requestsCounted(text: string): number {
+  let total = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('llm_requests_total{') || line.startsWith('llm_requests_total ')) {
+      total += Number(line.slice(line.lastIndexOf(' ') + 1));
+    }
+  }
+  return total;
+}
+
+async function check(input: WorkerInput, expectedCalls: number): Promise<CheckResult> {
+  if (!input.instrumented) return { ok: true, expectedCalls };
+  const load = createRequire(__filename);
+  const dist = join(__dirname, '..', '..', 'instrumentation');
+  const { getRuntime } = load(join(dist, 'setup.js')) as RuntimeModule;
+  const { internalErrorCounts } = load(join(dist, 'guard.js')) as GuardModule;
+  const probe = getRuntime().telemetry().tracer.startSpan('bench probe');
+  const spansRecorded = probe.isRecording();
+  probe.end();
+  let requests = Number.NaN;
+  if (input.metricsUrl) {
+    const res = await fetch(input.metricsUrl);
+    requests = requestsCounted(await res.text());
+  }
+  const errors = [...internalErrorCounts().values()].reduce((a, b) => a + b, 0);
+  const ok = spansRecorded && requests === expectedCalls && errors === 0;
+  return { ok, spansRecorded, requestsCounted: requests, expectedCalls, internalErrors: errors };
+}
+
+/** Starts the V8 sampling profiler; the returned function stops it and writes the profile. */
+async function startProfile(file: string): Promise<() => Promise<void>> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 100 });
+  await session.post('Profiler.start');
+  return async () => {
+    const { profile } = await session.post('Profiler.stop');
+    session.disconnect();
+    writeFileSync(file, JSON.stringify(profile));
+  };
+}
+
+function reply(message: WorkerReady | BlockResult | CheckResult): void {
+  process.stdout.write(`${JSON.stringify(message)}\n`);
+}
+
+async function main(): Promise<void> {
+  const input = JSON.parse(process.argv[2] ?? '') as WorkerInput;
+  const plain = callFor(input.workload, input.url);
+  const als = new AsyncLocalStorage<object>();
+  const call: Call = input.als ? () => als.run({}, plain) : plain;
+  let made = 0;
+  let chunksPerCall = 0;
+  for (; made < input.warmup; made++) chunksPerCall = await call();
+  // Start from a clean heap; the GC work caused by the timed calls themselves is counted.
+  (globalThis as { gc?: () => void }).gc?.();
+  reply({ ready: true, chunksPerCall });
+
+  for await (const line of createInterface({ input: process.stdin })) {
+    const command = JSON.parse(line) as WorkerCommand;
+    if (command.type === 'exit') break;
+    if (command.type === 'check') {
+      reply(await check(input, made));
+      continue;
+    }
+    const stopProfile = command.profile ? await startProfile(command.profile) : undefined;
+    let chunks = 0;
+    const wall0 = process.hrtime.bigint();
+    const cpu0 = process.cpuUsage();
+    for (let i = 0; i < command.calls; i++) chunks += await call();
+    const cpu = process.cpuUsage(cpu0);
+    const wallNs = Number(process.hrtime.bigint() - wall0);
+    await stopProfile?.();
+    made += command.calls;
+    if (chunks !== chunksPerCall * command.calls) {
+      throw new Error(
+        `${input.workload}: streams varied in length (${chunks} items in ${command.calls} calls)`,
+      );
+    }
+    reply({ calls: command.calls, cpuUs: cpu.user + cpu.system, wallUs: wallNs / 1000 });
+  }
+  // Keep-alive sockets and the /metrics server must not keep a finished worker alive.
+  process.exit(0);
+}
+
+main().catch((err: unknown) => {
+  const cause = (err as { cause?: unknown } | undefined)?.cause;
+  const text = (e: unknown): string => (e instanceof Error ? (e.stack ?? e.message) : String(e));
+  process.stderr.write(`bench worker: ${text(err)}${cause ? `\ncause: ${text(cause)}` : ''}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,104 @@
+/** The benchmark's workloads and the messages between the runner and its workers. */
+
+export type WorkloadName =
+  | 'openai-chat'
+  | 'openai-chat-stream'
+  | 'openai-chat-stream-usage'
+  | 'anthropic-messages'
+  | 'anthropic-messages-stream'
+  | 'openai-embeddings';
+
+export interface Workload {
+  readonly title: string;
+  readonly stream: boolean;
+  /** Calls per timed block (0.1 to 0.2 s each here), and warm-up calls before the first. */
+  readonly blockCalls: number;
+  readonly warmup: number;
+}
+
+/** Streams have 200 content chunks (the fake provider runs with `--chunks 200`). */
+export const STREAM_CHUNKS = 200;
+
+export const WORKLOADS: Readonly<Record<WorkloadName, Workload>> = {
+  'openai-chat': {
+    title: 'OpenAI chat.completions.create',
+    stream: false,
+    blockCalls: 100,
+    warmup: 300,
+  },
+  'openai-chat-stream': {
+    title: 'OpenAI chat stream, 200 chunks, usage injected by llm-finops',
+    stream: true,
+    blockCalls: 20,
+    warmup: 60,
+  },
+  'openai-chat-stream-usage': {
+    title: 'OpenAI chat stream, 200 chunks, app sets include_usage',
+    stream: true,
+    blockCalls: 20,
+    warmup: 60,
+  },
+  'anthropic-messages': {
+    title: 'Anthropic messages.create',
+    stream: false,
+    blockCalls: 100,
+    warmup: 300,
+  },
+  'anthropic-messages-stream': {
+    title: 'Anthropic messages stream, 200 chunks',
+    stream: true,
+    blockCalls: 60,
+    warmup: 100,
+  },
+  'openai-embeddings': {
+    title: 'OpenAI embeddings.create',
+    stream: false,
+    blockCalls: 100,
+    warmup: 300,
+  },
+};
+
+/** How a worker is started (its one argument, as JSON). */
+export interface WorkerInput {
+  readonly workload: WorkloadName;
+  readonly url: string;
+  readonly warmup: number;
+  readonly instrumented: boolean;
+  /**
+   * Uninstrumented, but each call runs inside `AsyncLocalStorage.run`, as under the OTel context
+   * manager llm-finops installs: isolates Node's async-context cost from llm-finops's own work.
+   */
+  readonly als?: boolean;
+  /** The instrumented worker's `/metrics`, read by `check` to compare the counts. */
+  readonly metricsUrl?: string;
+}
+
+/** Commands, one JSON line each on the worker's stdin; each gets one JSON line back. */
+export type WorkerCommand =
+  | { readonly type: 'block'; readonly calls: number; readonly profile?: string }
+  | { readonly type: 'check' }
+  | { readonly type: 'exit' };
+
+/** After warm-up. */
+export interface WorkerReady {
+  readonly ready: true;
+  /** Stream items the app's `for await` saw per call (0 for plain calls). */
+  readonly chunksPerCall: number;
+}
+
+/** One timed block of sequential calls. */
+export interface BlockResult {
+  readonly calls: number;
+  /** Process CPU (user + system, all threads) over the block, microseconds. */
+  readonly cpuUs: number;
+  readonly wallUs: number;
+}
+
+/** After the run, instrumented workers only: every call counted, spans recorded, no errors. */
+export interface CheckResult {
+  readonly ok: boolean;
+  readonly spansRecorded?: boolean;
+  readonly requestsCounted?: number;
+  readonly expectedCalls: number;
+  readonly internalErrors?: number;
+}
