@@ -11,7 +11,7 @@ export type WorkloadName =
 export interface Workload {
   readonly title: string;
   readonly stream: boolean;
-  /** Calls per timed block (0.1 to 0.2 s each here), and warm-up calls before the first. */
+  /** Calls per timed block (0.1 to 0.3 s each here), and warm-up calls before the first. */
   readonly blockCalls: number;
   readonly warmup: number;
 }
@@ -29,13 +29,13 @@ export const WORKLOADS: Readonly<Record<WorkloadName, Workload>> = {
   'openai-chat-stream': {
     title: 'OpenAI chat stream, 200 chunks, usage injected by llm-finops',
     stream: true,
-    blockCalls: 20,
+    blockCalls: 40,
     warmup: 60,
   },
   'openai-chat-stream-usage': {
     title: 'OpenAI chat stream, 200 chunks, app sets include_usage',
     stream: true,
-    blockCalls: 20,
+    blockCalls: 40,
     warmup: 60,
   },
   'anthropic-messages': {
