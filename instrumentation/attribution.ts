@@ -10,7 +10,9 @@ const API_GLOBAL = Symbol.for('opentelemetry.js.api.1');
 
 /**
  * Attribution travels in the OTel context, which needs a context manager. An app with its own OTel
- * SDK has one; for the others we install the AsyncLocalStorage one, once.
+ * SDK has one; for the others we install the AsyncLocalStorage one, once, when attribution is
+ * first used: on Node 20 an active AsyncLocalStorage makes every promise of the process pay for
+ * async hooks, a cost an app that never attributes calls should not carry.
  */
 export function ensureContextManager(): void {
   const globals = (globalThis as Record<symbol, { context?: unknown } | undefined>)[API_GLOBAL];

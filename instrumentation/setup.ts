@@ -1,4 +1,3 @@
-import { ensureContextManager } from './attribution';
 import { configFromEnv } from './config';
 import { LlmFinopsInstrumentation } from './instrumentation';
 import { appHasOwnProviders, getRuntime, Runtime, setRuntime } from './runtime';
@@ -17,7 +16,6 @@ export function register(
   if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return undefined;
   const { config, problems } = configFromEnv(env);
   for (const problem of problems) process.emitWarning(`llm-finops: ${problem}`, 'LlmFinopsWarning');
-  ensureContextManager();
   const runtime = new Runtime(config, appHasOwnProviders() ? undefined : startOwnSdk(env));
   setRuntime(runtime);
   instrumentation = new LlmFinopsInstrumentation(config);
