@@ -111,69 +111,70 @@ export class LlmCall {
     const feature = this.feature;
     const status: RequestStatus = result.error === undefined ? 'ok' : 'error';
     const seconds = (performance.now() - this.startedAt) / 1000;
-
+    // Span attributes known at the end, set in one call.
+    const ended: Attributes = { [ATTR.modelTier]: tier, [ATTR.providerName]: provider };
     const genAi: Attributes = {
       [ATTR.operationName]: start.operation,
       [ATTR.providerName]: provider,
       [ATTR.requestModel]: start.requestModel,
     };
-    if (result.responseModel) genAi[ATTR.responseModel] = result.responseModel;
-    if (provider !== (start.provider ?? start.fallbackProvider))
-      span.setAttribute(ATTR.providerName, provider);
-    if (result.responseModel) span.setAttribute(ATTR.responseModel, result.responseModel);
-    if (result.responseId) span.setAttribute(ATTR.responseId, result.responseId);
-    if (result.finishReasons?.length) span.setAttribute(ATTR.finishReasons, result.finishReasons);
-    span.setAttribute(ATTR.modelTier, tier);
+    if (result.responseModel) {
+      genAi[ATTR.responseModel] = result.responseModel;
+      ended[ATTR.responseModel] = result.responseModel;
+    }
+    if (result.responseId) ended[ATTR.responseId] = result.responseId;
+    if (result.finishReasons?.length) ended[ATTR.finishReasons] = result.finishReasons;
 
     instruments.requests.add(1, { provider, model, tier, feature, status });
     if (this.user !== undefined) instruments.userRequests.add(1, { user: this.user, feature });
 
     if (result.error !== undefined) {
       const type = errorType(result.error);
-      genAi[ATTR.errorType] = type;
-      span.setAttribute(ATTR.errorType, type);
+      ended[ATTR.errorType] = type;
       span.setStatus({
         code: SpanStatusCode.ERROR,
         message: result.error instanceof Error ? result.error.message : undefined,
       });
+      instruments.operationDuration.record(seconds, { ...genAi, [ATTR.errorType]: type });
+    } else {
+      instruments.operationDuration.record(seconds, genAi);
     }
-    instruments.operationDuration.record(seconds, genAi);
 
     const t = result.tokens;
     if (!t) {
-      span.setAttribute(ATTR.usageMissing, result.usageMissing ?? 'not_reported');
+      ended[ATTR.usageMissing] = result.usageMissing ?? 'not_reported';
+      span.setAttributes(ended);
       span.end();
       return;
     }
     const inputTotal = t.input + t.cacheRead + t.cacheWrite;
     const outputTotal = t.output + t.reasoning;
-    span.setAttributes({
-      [ATTR.inputTokens]: inputTotal,
-      [ATTR.outputTokens]: outputTotal,
-      [ATTR.cacheReadTokens]: t.cacheRead,
-      [ATTR.cacheCreationTokens]: t.cacheWrite,
-      [ATTR.reasoningTokens]: t.reasoning,
-    });
-    delete genAi[ATTR.errorType];
-    instruments.tokenUsage.record(inputTotal, { ...genAi, [ATTR.tokenType]: 'input' });
-    if (start.operation !== 'embeddings')
+    ended[ATTR.inputTokens] = inputTotal;
+    ended[ATTR.outputTokens] = outputTotal;
+    ended[ATTR.cacheReadTokens] = t.cacheRead;
+    ended[ATTR.cacheCreationTokens] = t.cacheWrite;
+    ended[ATTR.reasoningTokens] = t.reasoning;
+    const embeddings = start.operation === 'embeddings';
+    genAi[ATTR.tokenType] = 'input';
+    instruments.tokenUsage.record(inputTotal, genAi);
+    if (!embeddings)
       instruments.tokenUsage.record(outputTotal, { ...genAi, [ATTR.tokenType]: 'output' });
 
     const tokens = instruments.tokens;
     tokens.add(t.input, { provider, model, feature, type: 'input' });
-    if (start.operation !== 'embeddings')
-      tokens.add(t.output, { provider, model, feature, type: 'output' });
+    if (!embeddings) tokens.add(t.output, { provider, model, feature, type: 'output' });
     if (t.cacheRead) tokens.add(t.cacheRead, { provider, model, feature, type: 'cache_read' });
     if (t.cacheWrite) tokens.add(t.cacheWrite, { provider, model, feature, type: 'cache_write' });
     if (t.reasoning) tokens.add(t.reasoning, { provider, model, feature, type: 'reasoning' });
 
     if (!price) {
       instruments.unpricedRequests.add(1, { provider, model });
-      span.setAttribute(ATTR.unpriced, true);
+      ended[ATTR.unpriced] = true;
       warnOnce(
         `unpriced:${model}`,
         `no price for model "${model}" (${provider}): its calls are counted in llm_unpriced_requests_total, not priced at $0. Add it with LLM_FINOPS_PRICING_FILE.`,
       );
+      span.setAttributes(ended);
       span.end();
       return;
     }
@@ -187,12 +188,11 @@ export class LlmCall {
     const saved = promptCacheSavings(price, t);
     if (saved > 0)
       instruments.cacheSavings.add(saved, { provider, model, feature, cache: 'prompt' });
-    span.setAttributes({
-      [ATTR.costAmount]: cost,
-      [ATTR.costCurrency]: 'USD',
-      [ATTR.costSource]: 'local',
-      [ATTR.baselineAmount]: baseline,
-    });
+    ended[ATTR.costAmount] = cost;
+    ended[ATTR.costCurrency] = 'USD';
+    ended[ATTR.costSource] = 'local';
+    ended[ATTR.baselineAmount] = baseline;
+    span.setAttributes(ended);
     span.end();
   }
 }

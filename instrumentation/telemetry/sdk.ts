@@ -20,6 +20,7 @@ import {
   type IMetricReader,
 } from '@opentelemetry/sdk-metrics';
 import {
+  AlwaysOffSampler,
   BasicTracerProvider,
   BatchSpanProcessor,
   ConsoleSpanExporter,
@@ -163,7 +164,12 @@ export function startOwnSdk(env: NodeJS.ProcessEnv = process.env): OwnSdk {
       diag.warn(`llm-finops: unknown OTEL_TRACES_EXPORTER ${name}`);
     }
   }
-  const tracerProvider = new BasicTracerProvider({ resource: res, spanProcessors });
+  // With no span exporter, spans would be built only to be dropped: sample none instead.
+  const tracerProvider = new BasicTracerProvider({
+    resource: res,
+    spanProcessors,
+    ...(spanProcessors.length === 0 ? { sampler: new AlwaysOffSampler() } : {}),
+  });
 
   let stopped: Promise<void> | undefined;
   return {
