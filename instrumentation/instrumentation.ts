@@ -7,6 +7,7 @@ import { packageVersion } from '../src/package-info';
 import { anthropicTargets } from './providers/anthropic';
 import { instrumentMethod, type Planner } from './providers/call';
 import { openAITargets } from './providers/openai';
+import { initRuntime } from './runtime';
 import type { LlmFinopsInstrumentationConfig } from './types';
 
 type Targets = (moduleExports: unknown) => [object | undefined, Planner][];
@@ -26,6 +27,8 @@ export type InstrumentedModule = keyof typeof MODULES;
 export class LlmFinopsInstrumentation extends InstrumentationBase<LlmFinopsInstrumentationConfig> {
   constructor(config: LlmFinopsInstrumentationConfig = {}) {
     super('llm-finops', packageVersion(), config);
+    // Used from an app's own NodeSDK (no register): its options, over the environment's.
+    initRuntime(config);
   }
 
   protected init(): InstrumentationNodeModuleDefinition[] {

@@ -66,7 +66,13 @@ export class LlmCall {
   ) {
     const attribution = currentAttribution();
     const rawUser = attribution.user ?? start.requestUser;
-    this.user = runtime.userIds.apply(rawUser ?? UNKNOWN);
+    // `unknown` stays readable in hash mode: it is no one's id.
+    this.user =
+      rawUser === undefined
+        ? runtime.userIds.mode === 'off'
+          ? undefined
+          : UNKNOWN
+        : runtime.userIds.apply(rawUser);
     this.feature = attribution.feature ?? UNKNOWN;
     const attributes: Attributes = {
       [ATTR.operationName]: start.operation,

@@ -16,12 +16,19 @@ export interface Telemetry {
 
 const SCOPE = 'llm-finops';
 
+/** Which global OTel providers an app registered (its own SDK), signal by signal. */
+function appProviders(): { tracing: boolean; metering: boolean } {
+  const delegate = (trace.getTracerProvider() as { getDelegate?: () => object }).getDelegate?.();
+  return {
+    tracing: delegate !== undefined && delegate.constructor.name !== 'NoopTracerProvider',
+    metering: metrics.getMeterProvider().constructor.name !== 'NoopMeterProvider',
+  };
+}
+
 /** True once an app registered its own OTel SDK providers globally. */
 export function appHasOwnProviders(): boolean {
-  const delegate = (trace.getTracerProvider() as { getDelegate?: () => object }).getDelegate?.();
-  const tracing = delegate !== undefined && delegate.constructor.name !== 'NoopTracerProvider';
-  const metering = metrics.getMeterProvider().constructor.name !== 'NoopMeterProvider';
-  return tracing || metering;
+  const app = appProviders();
+  return app.tracing || app.metering;
 }
 
 /** Process-wide state shared by the patches and the library API. */
@@ -45,20 +52,19 @@ export class Runtime {
    */
   telemetry(): Telemetry {
     if (this.telemetryCache) return this.telemetryCache;
-    let tracer: Tracer;
-    let meter;
-    if (this.ownSdk && !appHasOwnProviders()) {
-      tracer = this.ownSdk.tracerProvider.getTracer(SCOPE, packageVersion());
-      meter = this.ownSdk.meterProvider.getMeter(SCOPE, packageVersion());
-    } else {
-      if (this.ownSdk) {
-        const sdk = this.ownSdk;
-        this.ownSdk = undefined;
-        sdk.shutdown().catch((err: unknown) => reportInternalError('sdk-shutdown', err));
-      }
-      tracer = trace.getTracer(SCOPE, packageVersion());
-      meter = metrics.getMeter(SCOPE, packageVersion());
+    // The app's providers as soon as it registered any: one pipeline, the app's.
+    const own = appHasOwnProviders() ? undefined : this.ownSdk;
+    if (this.ownSdk && !own) {
+      const sdk = this.ownSdk;
+      this.ownSdk = undefined;
+      sdk.shutdown().catch((err: unknown) => reportInternalError('sdk-shutdown', err));
     }
+    const tracer: Tracer = own
+      ? own.tracerProvider.getTracer(SCOPE, packageVersion())
+      : trace.getTracer(SCOPE, packageVersion());
+    const meter = own
+      ? own.meterProvider.getMeter(SCOPE, packageVersion())
+      : metrics.getMeter(SCOPE, packageVersion());
     const instruments = createInstruments(meter);
     setInternalErrorSink((stage) => instruments.internalErrors.add(1, { stage }));
     this.telemetryCache = { tracer, instruments };
@@ -98,4 +104,13 @@ export function getRuntime(): Runtime {
 
 export function setRuntime(runtime: Runtime): void {
   current = runtime;
+}
+
+/** Creates the runtime from explicit options (over the environment's) unless one exists. */
+export function initRuntime(config: LlmFinopsInstrumentationConfig): void {
+  current ??= new Runtime({ ...configFromEnv().config, ...definedOptions(config) });
+}
+
+function definedOptions(config: LlmFinopsInstrumentationConfig): LlmFinopsInstrumentationConfig {
+  return Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined));
 }

@@ -88,6 +88,14 @@ describe('user id modes', () => {
     expect(everything).not.toContain('alice');
   });
 
+  it('hash keeps unattributed calls readable as unknown', async () => {
+    suite.h = startHarness({ userIdMode: 'hash', userIdHashKey: 'k3y' });
+    await chat();
+    expect(
+      await suite.h.value('llm_user_requests_total', { user: 'unknown', feature: 'unknown' }),
+    ).toBe(1);
+  });
+
   it('off records no user anywhere', async () => {
     suite.h = startHarness({ userIdMode: 'off' });
     await withAttribution({ user: 'alice', feature: 'chat' }, chat);
