@@ -1,20 +1,6 @@
-/** RFC 9457 problem details of a budget denial, as the sidecar sends them (DESIGN.md). */
-export interface BudgetProblem {
-  type: string;
-  title: string;
-  status: 402;
-  detail: string;
-  code: 'user_budget_exceeded' | 'feature_budget_exceeded' | 'global_budget_exceeded';
-  scope: 'user' | 'feature' | 'global';
-  subject: string;
-  window: string;
-  limit_usd: number;
-  spent_usd: number;
-  /** RFC 3339 time the window resets. */
-  resets_at: string;
-  upgrade_url?: string;
-  [extension: string]: unknown;
-}
+import type { BudgetProblem } from '../src/contract/budget';
+
+export type { BudgetProblem };
 
 /**
  * Thrown by an instrumented SDK call instead of contacting the provider when a budget cap is

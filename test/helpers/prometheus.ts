@@ -1,0 +1,146 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../../demo/free-port';
+
+/** A real Prometheus server started for one test, on a free port with its own data folder. */
+export interface PrometheusServer {
+  readonly url: string;
+  readonly dataDir: string;
+  /** Instant query at `time` (seconds since epoch, default now); the `result` array. */
+  query(expr: string, time?: number): Promise<PromResult[]>;
+  /** Stops the server (SIGTERM) and removes its folders. */
+  stop(): Promise<void>;
+  /** Stops the server and keeps its data folder, for a restart with `startPrometheus({ dataDir })`. */
+  pause(): Promise<void>;
+  log(): string;
+}
+
+export interface PromResult {
+  metric: Record<string, string>;
+  value: [number, string];
+}
+
+export interface PrometheusOptions {
+  /** `host:port` targets scraped at `scrapeInterval` under job `app`. */
+  targets?: string[];
+  /** Scrape interval, default `1s`. */
+  scrapeInterval?: string;
+  /** Extra YAML appended to prometheus.yml (e.g. rule_files, alerting). */
+  extraConfig?: string;
+  /** Reuse a data folder (from `backfill` or an earlier `pause`). */
+  dataDir?: string;
+  /** Extra command-line flags. */
+  flags?: string[];
+}
+
+/** Starts `prometheus` and waits until it answers /-/ready. */
+export async function startPrometheus(options: PrometheusOptions = {}): Promise<PrometheusServer> {
+  const port = await freePort();
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'llmf-prom-data-'));
+  const confDir = mkdtempSync(join(tmpdir(), 'llmf-prom-conf-'));
+  const interval = options.scrapeInterval ?? '1s';
+  const configFile = join(confDir, 'prometheus.yml');
+  writeFileSync(
+    configFile,
+    [
+      'global:',
+      `  scrape_interval: ${interval}`,
+      `  evaluation_interval: ${interval}`,
+      'scrape_configs:',
+      '  - job_name: app',
+      `    static_configs: [{ targets: ${JSON.stringify(options.targets ?? [])} }]`,
+      options.extraConfig ?? '',
+    ].join('\n'),
+  );
+  const proc = spawn(
+    'prometheus',
+    [
+      `--config.file=${configFile}`,
+      `--storage.tsdb.path=${dataDir}`,
+      '--storage.tsdb.retention.time=3650d',
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--web.enable-lifecycle',
+      ...(options.flags ?? []),
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let log = '';
+  proc.stderr?.on('data', (d: Buffer) => {
+    log += d.toString();
+    if (log.length > 200_000) log = log.slice(-100_000);
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitReady(url, proc, () => log);
+  let stopped = false;
+  const halt = async (removeData: boolean) => {
+    if (!stopped) {
+      stopped = true;
+      await kill(proc);
+    }
+    rmSync(confDir, { recursive: true, force: true });
+    if (removeData) rmSync(dataDir, { recursive: true, force: true });
+  };
+  return {
+    url,
+    dataDir,
+    log: () => log,
+    async query(expr, time) {
+      const params = new URLSearchParams({ query: expr });
+      if (time !== undefined) params.set('time', String(time));
+      const res = await fetch(`${url}/api/v1/query?${params.toString()}`);
+      const body = (await res.json()) as {
+        status: string;
+        error?: string;
+        data?: { result: PromResult[] };
+      };
+      if (body.status !== 'success') throw new Error(`query ${expr}: ${body.error}`);
+      return body.data?.result ?? [];
+    },
+    stop: () => halt(true),
+    pause: () => halt(false),
+  };
+}
+
+/**
+ * Writes OpenMetrics text (must end with `# EOF`) as TSDB blocks into a new data folder with
+ * `promtool tsdb create-blocks-from openmetrics`; returns the folder for `startPrometheus`.
+ */
+export function backfill(openMetrics: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'llmf-prom-backfill-'));
+  const input = join(dir, 'input.om');
+  writeFileSync(input, openMetrics);
+  const dataDir = join(dir, 'data');
+  const run = spawnSync('promtool', ['tsdb', 'create-blocks-from', 'openmetrics', input, dataDir], {
+    encoding: 'utf8',
+  });
+  if (run.status !== 0) throw new Error(`promtool failed: ${run.stderr}${run.stdout}`);
+  rmSync(input);
+  return dataDir;
+}
+
+async function waitReady(url: string, proc: ChildProcess, log: () => string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (proc.exitCode !== null) throw new Error(`prometheus exited ${proc.exitCode}:\n${log()}`);
+    try {
+      const res = await fetch(`${url}/-/ready`);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await kill(proc);
+  throw new Error(`prometheus not ready after 30 s:\n${log()}`);
+}
+
+async function kill(proc: ChildProcess): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise((r) => proc.once('exit', r));
+  proc.kill('SIGTERM');
+  const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
