@@ -87,8 +87,18 @@ export const budgetConfigSchema = z
         resolution: duration('resolution', 1000)
           .default('15s')
           .refine((ms) => 900_000 % ms === 0, 'resolution must divide 15m (e.g. 15s, 30s, 1m, 5m)'),
-        /** The server's lookback delta (Prometheus --query.lookback-delta, default 5m). */
-        lookback: duration('lookback', 1000).default('5m'),
+        /**
+         * How long a series may go without samples (failed scrapes, a restarting app) and still be
+         * the same counter; a series silent for longer has ended and its last value is kept.
+         */
+        max_scrape_gap: duration('max_scrape_gap', 1000).default('10m'),
+        /**
+         * Step used once, at start, to read counter resets in the history of the windows; coarser
+         * is cheaper for Prometheus. Must divide 15m and be a multiple of `resolution`.
+         */
+        backfill_step: duration('backfill_step', 1000)
+          .default('15m')
+          .refine((ms) => 900_000 % ms === 0, 'backfill_step must divide 15m (e.g. 1m, 5m, 15m)'),
         /** Timeout of one PromQL query. */
         timeout: duration('timeout', 100).default('10s'),
         /** Extra label matchers for every query, e.g. `job="checkout"` (PromQL syntax). */
@@ -105,7 +115,11 @@ export const budgetConfigSchema = z
         bearer_token_env: z.string().optional(),
         headers: z.record(z.string()).default({}),
       })
-      .strict(),
+      .strict()
+      .refine((p) => p.backfill_step % p.resolution === 0, {
+        message: 'backfill_step must be a multiple of resolution',
+        path: ['backfill_step'],
+      }),
     timezone: z
       .string()
       .default('UTC')
