@@ -71,7 +71,8 @@ describe('loading', () => {
         refresh: 15_000,
         stale_after: 120_000,
         resolution: 15_000,
-        lookback: 300_000,
+        max_scrape_gap: 600_000,
+        backfill_step: 900_000,
         timeout: 10_000,
         selector: '',
         headers: {},
@@ -106,8 +107,8 @@ describe('loading', () => {
   it('loads budgets.example.yaml, every option as documented', () => {
     const loaded = loadBudgetConfig(join(ROOT, 'budgets.example.yaml'), {});
     const { prometheus, budgets, reservations } = loaded.config;
-    expect([prometheus.refresh, prometheus.stale_after, prometheus.lookback]).toEqual([
-      15_000, 120_000, 300_000,
+    expect([prometheus.refresh, prometheus.stale_after, prometheus.max_scrape_gap]).toEqual([
+      15_000, 120_000, 600_000,
     ]);
     expect(reservations).toEqual({ ttl: 600_000, settled_ttl: 300_000 });
     expect(budgets.global).toEqual([{ window: 'month', limit_usd: 5000, warn_at: 0.8 }]);
