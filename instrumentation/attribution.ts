@@ -32,6 +32,7 @@ export function withAttribution<T>(attribution: Attribution, fn: () => T): T {
   if (attribution.user) merged.user = String(attribution.user);
   if (attribution.session) merged.session = String(attribution.session);
   if (attribution.feature) merged.feature = String(attribution.feature);
+  if (attribution.plan) merged.plan = String(attribution.plan);
   return context.with(parent.setValue(ATTRIBUTION_KEY, merged), fn);
 }
 
@@ -44,5 +45,6 @@ export function currentAttribution(ctx: Context = context.active()): Attribution
     user: explicit?.user ?? baggage.getEntry(BAGGAGE_KEYS.user)?.value,
     session: explicit?.session ?? baggage.getEntry(BAGGAGE_KEYS.session)?.value,
     feature: explicit?.feature ?? baggage.getEntry(BAGGAGE_KEYS.feature)?.value,
+    plan: explicit?.plan ?? baggage.getEntry(BAGGAGE_KEYS.plan)?.value,
   };
 }

@@ -1,6 +1,7 @@
-import type { LlmFinopsInstrumentationConfig, UserIdMode } from './types';
+import type { LlmFinopsInstrumentationConfig, SidecarFailMode, UserIdMode } from './types';
 
 const USER_ID_MODES: readonly UserIdMode[] = ['raw', 'hash', 'off'];
+const FAIL_MODES: readonly SidecarFailMode[] = ['open', 'closed'];
 
 /**
  * Reads the instrumentation's own variables. Invalid values are reported through `problems`
@@ -40,6 +41,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): {
   }
   return {
     config: {
+      ...sidecarFromEnv(env, problems),
       pricingFile: env.LLM_FINOPS_PRICING_FILE || undefined,
       baselineModel: env.LLM_FINOPS_BASELINE_MODEL || 'gpt-4',
       userIdMode,
@@ -49,4 +51,57 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): {
     },
     problems,
   };
+}
+
+/** The budget sidecar variables (LLM_FINOPS_SIDECAR_*, LLM_FINOPS_RESERVE_OUTPUT_TOKENS). */
+function sidecarFromEnv(
+  env: NodeJS.ProcessEnv,
+  problems: string[],
+): Partial<LlmFinopsInstrumentationConfig> {
+  let sidecarUrl = env.LLM_FINOPS_SIDECAR_URL?.trim() || undefined;
+  if (sidecarUrl && !isHttpUrl(sidecarUrl)) {
+    problems.push(
+      `LLM_FINOPS_SIDECAR_URL=${sidecarUrl}: not an http(s) URL; budgets are not enforced`,
+    );
+    sidecarUrl = undefined;
+  }
+  let sidecarFailMode: SidecarFailMode = 'open';
+  const failMode = env.LLM_FINOPS_SIDECAR_FAIL_MODE?.trim().toLowerCase();
+  if (failMode) {
+    if ((FAIL_MODES as string[]).includes(failMode)) sidecarFailMode = failMode as SidecarFailMode;
+    else
+      problems.push(
+        `LLM_FINOPS_SIDECAR_FAIL_MODE=${failMode}: expected open or closed; using open`,
+      );
+  }
+  return {
+    sidecarUrl,
+    sidecarToken: env.LLM_FINOPS_SIDECAR_TOKEN || undefined,
+    sidecarFailMode,
+    sidecarTimeoutMs: intFromEnv(env, 'LLM_FINOPS_SIDECAR_TIMEOUT_MS', 500, 1, problems),
+    reserveOutputTokens: intFromEnv(env, 'LLM_FINOPS_RESERVE_OUTPUT_TOKENS', 1024, 0, problems),
+  };
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    return /^https?:$/.test(new URL(text).protocol);
+  } catch {
+    return false;
+  }
+}
+
+function intFromEnv(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  fallback: number,
+  min: number,
+  problems: string[],
+): number {
+  const text = env[name]?.trim();
+  if (!text) return fallback;
+  const n = Number(text);
+  if (Number.isInteger(n) && n >= min) return n;
+  problems.push(`${name}=${text}: expected an integer >= ${min}; using ${fallback}`);
+  return fallback;
 }

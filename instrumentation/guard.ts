@@ -13,10 +13,15 @@ export function setInternalErrorSink(sink: (stage: string) => void): void {
   onError = sink;
 }
 
+/** Counts a problem in `llm_finops_internal_errors_total{stage}` without logging it. */
+export function countInternalError(stage: string): void {
+  counts.set(stage, (counts.get(stage) ?? 0) + 1);
+  onError?.(stage);
+}
+
 export function reportInternalError(stage: string, err: unknown): void {
   try {
-    counts.set(stage, (counts.get(stage) ?? 0) + 1);
-    onError?.(stage);
+    countInternalError(stage);
     if (!logged.has(stage)) {
       logged.add(stage);
       const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);

@@ -1,7 +1,17 @@
 export { withAttribution } from './attribution';
 export { recordOutcome, recordCacheLookup, type CacheLookup } from './api';
-export { BudgetExceededError, type BudgetProblem } from './errors';
+export {
+  BudgetExceededError,
+  BudgetUnavailableError,
+  type BudgetProblem,
+  type BudgetUnavailableProblem,
+} from './errors';
 export { expressMiddleware, budgetErrorHandler, type MiddlewareOptions } from './middleware';
 export { LlmFinopsInstrumentation } from './instrumentation';
 export { llmFinopsViews } from './telemetry/views';
-export type { Attribution, LlmFinopsInstrumentationConfig, UserIdMode } from './types';
+export type {
+  Attribution,
+  LlmFinopsInstrumentationConfig,
+  SidecarFailMode,
+  UserIdMode,
+} from './types';

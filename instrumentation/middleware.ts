@@ -1,8 +1,9 @@
 import { context, propagation } from '@opentelemetry/api';
 import { W3CBaggagePropagator } from '@opentelemetry/core';
 import { DEFAULT_HEADERS } from '../src/contract/attributes';
+import { PROBLEM_CONTENT_TYPE } from '../src/contract/budget';
 import { ensureContextManager, withAttribution } from './attribution';
-import { BudgetExceededError } from './errors';
+import { BudgetExceededError, findBudgetRefusal } from './errors';
 import type { Attribution } from './types';
 
 /** Minimal request/response shapes, so Express is not a dependency of the package. */
@@ -19,7 +20,7 @@ type Next = (err?: unknown) => void;
 
 /** Options of the Express middleware. */
 export interface MiddlewareOptions {
-  /** Header names to read attribution from (default `x-llm-user`, `x-llm-session`, `x-llm-feature`). */
+  /** Header names to read attribution from (default `x-llm-user`, `x-llm-session`, `x-llm-feature`, `x-llm-plan`). */
   headers?: Partial<Record<keyof Attribution, string>>;
   /** Feature to use when the request names none (e.g. per router). */
   defaultFeature?: string;
@@ -55,29 +56,33 @@ export function expressMiddleware(
       feature:
         header(req, names.feature) ??
         (propagation.getBaggage(ctx)?.getEntry('app.feature') ? undefined : options.defaultFeature),
+      plan: header(req, names.plan),
     };
     context.with(ctx, () => withAttribution(attribution, () => next()));
   };
 }
 
 function pick(h: typeof DEFAULT_HEADERS): Record<keyof Attribution, string> {
-  return { user: h.user, session: h.session, feature: h.feature };
+  return { user: h.user, session: h.session, feature: h.feature, plan: h.plan };
 }
 
 /**
  * Express error handler: a `BudgetExceededError` becomes the 402 problem+json response with
- * `Retry-After`; any other error goes on to the app's own handlers.
+ * `Retry-After`, a `BudgetUnavailableError` (sidecar down, fail mode closed) a 503 one, also when
+ * an SDK helper wrapped them as `cause`; any other error goes on to the app's own handlers.
  */
 export function budgetErrorHandler(): (err: unknown, req: Req, res: Res, next: Next) => void {
   return (err, _req, res, next) => {
-    if (!(err instanceof BudgetExceededError) || res.headersSent) {
+    const refusal = findBudgetRefusal(err);
+    if (!refusal || res.headersSent) {
       next(err);
       return;
     }
-    res.status(402);
-    res.setHeader('content-type', 'application/problem+json');
-    res.setHeader('retry-after', String(err.retryAfterSeconds));
-    res.setHeader('x-should-retry', 'false');
-    res.end(JSON.stringify(err.problem));
+    res.status(refusal.status);
+    res.setHeader('content-type', PROBLEM_CONTENT_TYPE);
+    res.setHeader('retry-after', String(refusal.retryAfterSeconds));
+    // Retrying a denial before the window resets cannot succeed; an outage may pass.
+    if (refusal instanceof BudgetExceededError) res.setHeader('x-should-retry', 'false');
+    res.end(JSON.stringify(refusal.problem));
   };
 }

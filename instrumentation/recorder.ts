@@ -11,8 +11,11 @@ import { UNKNOWN, type RequestStatus } from '../src/contract/metrics';
 import { costOf, promptCacheSavings } from '../src/pricing/cost';
 import type { TokenBuckets } from '../src/pricing/types';
 import { currentAttribution } from './attribution';
+import type { Reservation } from './budget/sidecar';
+import { isBudgetRefusal } from './errors';
 import { guarded, warnOnce } from './guard';
 import type { Runtime } from './runtime';
+import type { Attribution } from './types';
 
 /** Why a finished call carries no token counts. */
 export type UsageMissing = 'not_reported' | 'aborted' | 'malformed';
@@ -59,12 +62,17 @@ export class LlmCall {
   private readonly user: string | undefined;
   private readonly feature: string;
   private ended = false;
+  /** Attribution as given (raw user id), for the budget sidecar. */
+  readonly attribution: Attribution;
+  /** The call's budget reservation (LLM_FINOPS_SIDECAR_URL), settled when the call ends. */
+  reservation: Reservation | undefined;
 
   constructor(
     private readonly runtime: Runtime,
     readonly start: CallStart,
   ) {
     const attribution = currentAttribution();
+    this.attribution = attribution;
     const rawUser = attribution.user ?? start.requestUser;
     // `unknown` stays readable in hash mode: it is no one's id.
     this.user =
@@ -97,14 +105,16 @@ export class LlmCall {
     return context.with(trace.setSpan(context.active(), this.span), fn);
   }
 
-  /** Records the call's metrics and ends its span; only the first call counts. */
+  /** Records the call's metrics, ends its span and settles its reservation; only the first call counts. */
   end(result: CallEnd): void {
     if (this.ended) return;
     this.ended = true;
-    guarded('record', () => this.record(result));
+    const cost = guarded('record', () => this.record(result));
+    if (this.reservation) this.reservation.settle(cost ?? 0);
   }
 
-  private record(result: CallEnd): void {
+  /** Returns the call's cost in USD (0 when unpriced or without usage). */
+  private record(result: CallEnd): number {
     const { instruments } = this.runtime.telemetry();
     const { start, span } = this;
     const prices = this.runtime.prices;
@@ -115,7 +125,9 @@ export class LlmCall {
     const model = price?.key ?? result.responseModel ?? start.requestModel;
     const tier = price?.tier ?? UNKNOWN;
     const feature = this.feature;
-    const status: RequestStatus = result.error === undefined ? 'ok' : 'error';
+    const { error } = result;
+    const refused = isBudgetRefusal(error);
+    const status: RequestStatus = result.error === undefined ? 'ok' : refused ? 'denied' : 'error';
     const seconds = (performance.now() - this.startedAt) / 1000;
     // Span attributes known at the end, set in one call.
     const ended: Attributes = { [ATTR.modelTier]: tier, [ATTR.providerName]: provider };
@@ -132,6 +144,14 @@ export class LlmCall {
     if (result.finishReasons?.length) ended[ATTR.finishReasons] = result.finishReasons;
 
     instruments.requests.add(1, { provider, model, tier, feature, status });
+    if (refused) {
+      // Never sent: no provider operation to time, no request of the user's, no cost.
+      ended[ATTR.errorType] = error.name;
+      span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
+      span.setAttributes(ended);
+      span.end();
+      return 0;
+    }
     if (this.user !== undefined) instruments.userRequests.add(1, { user: this.user, feature });
 
     if (result.error !== undefined) {
@@ -151,7 +171,7 @@ export class LlmCall {
       ended[ATTR.usageMissing] = result.usageMissing ?? 'not_reported';
       span.setAttributes(ended);
       span.end();
-      return;
+      return 0;
     }
     const inputTotal = t.input + t.cacheRead + t.cacheWrite;
     const outputTotal = t.output + t.reasoning;
@@ -182,7 +202,7 @@ export class LlmCall {
       );
       span.setAttributes(ended);
       span.end();
-      return;
+      return 0;
     }
     const cost = costOf(price, t);
     const baseline = costOf(prices.baseline, t);
@@ -200,5 +220,6 @@ export class LlmCall {
     ended[ATTR.baselineAmount] = baseline;
     span.setAttributes(ended);
     span.end();
+    return cost;
   }
 }

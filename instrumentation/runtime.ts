@@ -2,6 +2,7 @@ import { metrics, trace, type Tracer } from '@opentelemetry/api';
 import { UserIdTransform } from '../src/attribution/user-id';
 import { loadPriceBook } from '../src/pricing/price-book';
 import type { PriceBook } from '../src/pricing/types';
+import { BudgetEnforcer } from './budget/enforcer';
 import { configFromEnv } from './config';
 import { reportInternalError, setInternalErrorSink } from './guard';
 import { createInstruments, type Instruments } from './telemetry/instruments';
@@ -35,6 +36,8 @@ export function appHasOwnProviders(): boolean {
 export class Runtime {
   readonly prices: PriceBook;
   readonly userIds: UserIdTransform;
+  /** Pre-flight budget enforcement, when LLM_FINOPS_SIDECAR_URL is set. */
+  readonly budget: BudgetEnforcer | undefined;
   private telemetryCache: Telemetry | undefined;
 
   constructor(
@@ -43,6 +46,10 @@ export class Runtime {
   ) {
     this.prices = loadPricesSafely(config);
     this.userIds = new UserIdTransform(config.userIdMode ?? 'raw', config.userIdHashKey);
+    const { sidecarUrl } = config;
+    this.budget = sidecarUrl
+      ? new BudgetEnforcer({ ...config, sidecarUrl }, this.prices, this.userIds)
+      : undefined;
   }
 
   /**

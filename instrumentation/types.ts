@@ -11,7 +11,12 @@ export interface Attribution {
   session?: string;
   /** Product feature making the call (label `feature`, span `app.feature`). */
   feature?: string;
+  /** The user's plan: picks the budget sidecar's per-plan user caps. Sent to the sidecar only. */
+  plan?: string;
 }
+
+/** What a call does when the budget sidecar gives no usable answer. */
+export type SidecarFailMode = 'open' | 'closed';
 
 /** Options of the llm-finops instrumentation; `register` fills them from the environment. */
 export interface LlmFinopsInstrumentationConfig extends InstrumentationConfig {
@@ -33,4 +38,26 @@ export interface LlmFinopsInstrumentationConfig extends InstrumentationConfig {
    * Env: LLM_FINOPS_PROVIDER_HOSTS=`llm-gateway.internal=openai,127.0.0.1=openai`.
    */
   providerHosts?: Record<string, string>;
+  /**
+   * Base URL of the budget sidecar (`llm-finops sidecar`), e.g. `http://127.0.0.1:8787`. When set,
+   * every call reserves its estimated cost there before the provider is contacted, fails with
+   * `BudgetExceededError` over a cap, and settles its actual cost when it ends.
+   * Env: LLM_FINOPS_SIDECAR_URL; unset: no budget checks.
+   */
+  sidecarUrl?: string;
+  /** Bearer token of reserve and settle (the sidecar's `reservations.token_env`). Env: LLM_FINOPS_SIDECAR_TOKEN. */
+  sidecarToken?: string;
+  /** Time limit of one sidecar request, in ms. Env: LLM_FINOPS_SIDECAR_TIMEOUT_MS, default 500. */
+  sidecarTimeoutMs?: number;
+  /**
+   * When the sidecar is unreachable, times out or answers an error: `open` lets the call proceed
+   * unchecked, `closed` fails it with `BudgetUnavailableError` (HTTP 503).
+   * Env: LLM_FINOPS_SIDECAR_FAIL_MODE, default `open`.
+   */
+  sidecarFailMode?: SidecarFailMode;
+  /**
+   * Output tokens reserved for a call that sets no `max_tokens` (or `max_completion_tokens`,
+   * `max_output_tokens`). Env: LLM_FINOPS_RESERVE_OUTPUT_TOKENS, default 1024.
+   */
+  reserveOutputTokens?: number;
 }

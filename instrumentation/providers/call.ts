@@ -1,4 +1,5 @@
 import { observeApiPromise } from '../api-promise';
+import type { BudgetEnforcer } from '../budget/enforcer';
 import { reportInternalError } from '../guard';
 import { LlmCall, type CallStart } from '../recorder';
 import { getRuntime, type Runtime } from '../runtime';
@@ -29,10 +30,12 @@ export function instrumentMethod(original: Method, planner: Planner): Method {
   return function instrumented(this: unknown, ...args: unknown[]): unknown {
     let plan: CallPlan | undefined;
     let call: LlmCall | undefined;
+    let budget: BudgetEnforcer | undefined;
     try {
       const runtime = getRuntime();
       plan = planner(this as { _client?: object }, args, runtime);
       if (plan) call = new LlmCall(runtime, plan.start);
+      budget = runtime.budget;
     } catch (err) {
       reportInternalError('start', err);
       plan = undefined;
@@ -41,9 +44,11 @@ export function instrumentMethod(original: Method, planner: Planner): Method {
     if (!plan || !call) return original.apply(this, args);
     const active = call;
     const planned = plan;
+    let callArgs = planned.args ?? args;
+    if (budget) callArgs = budget.gate(this as { _client?: object }, callArgs, active);
     let result: unknown;
     try {
-      result = active.runInSpan(() => original.apply(this, planned.args ?? args));
+      result = active.runInSpan(() => original.apply(this, callArgs));
     } catch (err) {
       active.end({ error: err });
       throw err;

@@ -36,6 +36,8 @@ export const BAGGAGE_KEYS = {
   user: 'user.id',
   session: 'session.id',
   feature: 'app.feature',
+  /** The user's plan, which picks the sidecar's per-plan user caps (never a metric label). */
+  plan: 'app.plan',
 } as const;
 
 /** Default request headers read by the middleware and the sidecar's proxy endpoint. */
