@@ -2,10 +2,11 @@
 import { Command } from 'commander';
 import { packageVersion } from '../package-info';
 import { registerPricingCommand } from './pricing';
+import { registerSidecarCommand } from './sidecar';
 
 /**
  * The `llm-finops` program. Each command group lives in its own module and registers itself
- * here (`pricing` now; `sidecar`, `report` and `export` are added the same way).
+ * here (`pricing`, `sidecar`; `report` and `export` are added the same way).
  */
 export function createProgram(): Command {
   const program = new Command('llm-finops')
@@ -15,6 +16,7 @@ export function createProgram(): Command {
     .version(packageVersion())
     .showHelpAfterError();
   registerPricingCommand(program);
+  registerSidecarCommand(program);
   return program;
 }
 

@@ -76,7 +76,9 @@ class Track {
         starts.map((s) => instrument('window_start', () => api.instant(latest, s, this.label))),
       ),
       backfillFrom < this.coveredFrom
-        ? instrument('backfill', () => this.backfill(api, settings, counter, backfillFrom, at, lastAt))
+        ? instrument('backfill', () =>
+            this.backfill(api, settings, counter, backfillFrom, at, lastAt),
+          )
         : Promise.resolve([]),
       lastAt !== undefined && at > lastAt
         ? instrument('events', () =>
@@ -208,19 +210,25 @@ export class SpendReader {
 
   constructor(
     private readonly api: PrometheusApi,
-    private settings: SpendSettings,
+    private readonly settings: SpendSettings,
     private readonly instrument: Instrument = (_name, run) => run(),
   ) {}
-
-  /** New settings after a config reload; history is backfilled if a window grew. */
-  reconfigure(settings: SpendSettings): void {
-    this.settings = settings;
-  }
 
   async read(nowMs: number): Promise<SpendView> {
     const settings = this.settings;
     const at = Math.floor(nowMs / settings.resolutionMs) * settings.resolutionMs;
     const spans = settings.windows.map((w) => windowAt(w, at, settings.timezone));
+    if (!spans.length) {
+      const none = new Map<string, Map<string, number>>();
+      const empty = new Map<string, number>();
+      return {
+        at,
+        spans: new Map(),
+        spend: { user: none, feature: none },
+        global: empty,
+        growth: { user: empty, feature: empty, global: empty },
+      };
+    }
     const [users, features] = await Promise.all([
       this.users.read(this.api, settings, spans, at, this.lastAt, this.instrument),
       this.features.read(this.api, settings, spans, at, this.lastAt, this.instrument),

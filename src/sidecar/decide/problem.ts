@@ -1,0 +1,56 @@
+import {
+  BUDGET_HEADERS,
+  PROBLEM_TYPES,
+  type BudgetProblem,
+  type BudgetProblemCode,
+} from '../../contract/budget';
+import type { CapStatus } from './decision';
+
+const TITLES: Record<BudgetProblemCode, string> = {
+  user_budget_exceeded: 'User budget exceeded',
+  feature_budget_exceeded: 'Feature budget exceeded',
+  global_budget_exceeded: 'Organisation budget exceeded',
+  budget_data_stale: 'Budget data unavailable',
+};
+
+/** The 402 body of DESIGN.md for a cap that denies. */
+export function budgetProblem(
+  status: CapStatus,
+  code: BudgetProblemCode,
+  upgrade: { url: string; message: string },
+  detail?: string,
+): BudgetProblem {
+  return {
+    type:
+      code === 'budget_data_stale' ? PROBLEM_TYPES.budgetDataStale : PROBLEM_TYPES.budgetExceeded,
+    title: TITLES[code],
+    status: 402,
+    detail: detail ?? upgrade.message,
+    code,
+    scope: status.scope,
+    subject: status.subject,
+    window: status.window,
+    limit_usd: status.limit_usd,
+    spent_usd: status.spent_usd,
+    resets_at: new Date(status.resetsAt).toISOString(),
+    upgrade_url: upgrade.url,
+  };
+}
+
+/** Remaining-budget headers of an allowed answer, from its tightest cap. */
+export function remainingHeaders(tightest: CapStatus | undefined): Record<string, string> {
+  if (!tightest) return {};
+  return {
+    [BUDGET_HEADERS.remaining]: tightest.remaining_usd.toFixed(6),
+    [BUDGET_HEADERS.limit]: String(tightest.limit_usd),
+    [BUDGET_HEADERS.scope]: tightest.scope,
+    [BUDGET_HEADERS.window]: tightest.window,
+    [BUDGET_HEADERS.resetsAt]: new Date(tightest.resetsAt).toISOString(),
+    [BUDGET_HEADERS.state]: tightest.state,
+  };
+}
+
+/** Seconds from `now` to a reset time, at least 1 (a 0 would invite an immediate retry). */
+export function retryAfter(resetsAt: number, now: number): string {
+  return String(Math.max(1, Math.ceil((resetsAt - now) / 1000)));
+}

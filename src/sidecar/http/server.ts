@@ -1,0 +1,261 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { DEFAULT_HEADERS } from '../../contract/attributes';
+import { BUDGET_HEADERS, PROBLEM_TYPES } from '../../contract/budget';
+import type { Decision, DecisionRequest } from '../decide/decision';
+import { remainingHeaders, retryAfter } from '../decide/problem';
+import { UnknownPlanError } from '../decide/caps';
+import type { Sidecar } from '../sidecar';
+import { headerParam, jsonBody, queryParam, subject, usd } from './params';
+import {
+  RequestProblem,
+  headerSafeJson,
+  requestProblemBody,
+  sendJson,
+  sendProblem,
+} from './respond';
+
+type Endpoint = 'check' | 'authz' | 'nginx' | 'reserve' | 'settle';
+
+/** The sidecar's HTTP API (docs/budgets.md). Plain node:http: a decision is a few map lookups. */
+export function createSidecarServer(sidecar: Sidecar): Server {
+  const server = createServer((req, res) => {
+    handle(sidecar, req, res).catch((err: unknown) => {
+      // Only a bug gets here; the answer is still a problem document, and the process lives on.
+      sidecar.log(
+        `internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+      );
+      if (!res.headersSent)
+        sendProblem(res, 500, { type: 'about:blank', title: 'Internal error', status: 500 });
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 10_000;
+  return server;
+}
+
+async function handle(sidecar: Sidecar, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
+  const started = process.hrtime.bigint();
+  let endpoint: Endpoint | undefined;
+  try {
+    if (path === '/v1/check') {
+      endpoint = 'check';
+      allow(req, ['GET', 'HEAD']);
+      const params = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
+      answer(sidecar, res, endpoint, {
+        user: subject('user', queryParam(params, 'user')),
+        feature: subject('feature', queryParam(params, 'feature')),
+        plan: subject('plan', queryParam(params, 'plan')),
+      });
+    } else if (path === '/v1/authz' || path.startsWith('/v1/authz/')) {
+      endpoint = 'authz';
+      answer(sidecar, res, endpoint, fromHeaders(sidecar, req));
+    } else if (path === '/v1/nginx-authz' || path.startsWith('/v1/nginx-authz/')) {
+      endpoint = 'nginx';
+      answer(sidecar, res, endpoint, fromHeaders(sidecar, req));
+    } else if (path === '/v1/reserve') {
+      endpoint = 'reserve';
+      allow(req, ['POST']);
+      authorize(sidecar, req);
+      await reserve(sidecar, req, res);
+    } else if (path === '/v1/settle') {
+      endpoint = 'settle';
+      allow(req, ['POST']);
+      authorize(sidecar, req);
+      await settle(sidecar, req, res);
+    } else if (path === '/healthz') {
+      sendJson(res, 200, { status: 'ok' });
+    } else if (path === '/readyz') {
+      if (sidecar.ready) sendJson(res, 200, { status: 'ready' });
+      else
+        sendProblem(res, 503, {
+          type: PROBLEM_TYPES.notReady,
+          title: 'Not ready',
+          status: 503,
+          detail: 'spend has not been read from Prometheus yet',
+        });
+    } else if (path === '/metrics') {
+      const body = await sidecar.metrics.registry.metrics();
+      res.writeHead(200, { 'content-type': sidecar.metrics.registry.contentType });
+      res.end(body);
+    } else {
+      throw new RequestProblem(404, 'Not found', `no endpoint ${path}`, PROBLEM_TYPES.notFound);
+    }
+  } catch (err) {
+    const problem =
+      err instanceof RequestProblem
+        ? err
+        : err instanceof UnknownPlanError
+          ? new RequestProblem(400, 'Invalid request', err.message)
+          : undefined;
+    if (!problem) throw err;
+    if (endpoint === 'nginx') {
+      // nginx's auth_request passes on only 401 and 403: the real status rides in headers.
+      res.writeHead(403, {
+        [BUDGET_HEADERS.nginxStatus]: String(problem.status),
+        [BUDGET_HEADERS.nginxProblem]: headerSafeJson(requestProblemBody(problem)),
+        'content-length': 0,
+      });
+      res.end();
+    } else {
+      const headers: Record<string, string> =
+        problem.status === 401 ? { 'www-authenticate': 'Bearer' } : {};
+      if (problem.status === 405)
+        headers.allow = (problem as RequestProblem & { allow?: string }).allow ?? '';
+      sendProblem(res, problem.status, requestProblemBody(problem), headers);
+    }
+  } finally {
+    if (endpoint)
+      sidecar.metrics.decisionDuration.observe(
+        { endpoint },
+        Number(process.hrtime.bigint() - started) / 1e9,
+      );
+  }
+}
+
+function allow(req: IncomingMessage, methods: string[]): void {
+  if (methods.includes(req.method ?? '')) return;
+  const err = new RequestProblem(405, 'Method not allowed', `use ${methods.join(' or ')}`);
+  Object.assign(err, { allow: methods.join(', ') });
+  throw err;
+}
+
+function fromHeaders(sidecar: Sidecar, req: IncomingMessage): DecisionRequest {
+  const names = { ...DEFAULT_HEADERS, ...sidecar.config.headers };
+  return {
+    user: subject('user', headerParam(req, names.user)),
+    feature: subject('feature', headerParam(req, names.feature)),
+    plan: subject('plan', headerParam(req, names.plan)),
+  };
+}
+
+function answer(
+  sidecar: Sidecar,
+  res: ServerResponse,
+  endpoint: Endpoint,
+  request: DecisionRequest,
+): void {
+  const now = Date.now();
+  const decision = sidecar.decide(request, now);
+  count(sidecar, decision);
+  if (decision.allowed) {
+    sendJson(res, 200, allowedBody(decision), remainingHeaders(decision.tightest));
+    return;
+  }
+  deny(res, endpoint, decision, now);
+}
+
+function deny(res: ServerResponse, endpoint: Endpoint, decision: Decision, now: number): void {
+  const problem = decision.problem;
+  if (!problem) throw new Error('a denial without problem details');
+  const retry = retryAfter(Date.parse(problem.resets_at), now);
+  if (endpoint === 'nginx') {
+    res.writeHead(403, {
+      [BUDGET_HEADERS.nginxStatus]: '402',
+      [BUDGET_HEADERS.nginxProblem]: headerSafeJson(problem),
+      'retry-after': retry,
+      'x-should-retry': 'false',
+      'content-length': 0,
+    });
+    res.end();
+    return;
+  }
+  sendProblem(res, 402, problem, { 'retry-after': retry, 'x-should-retry': 'false' });
+}
+
+function allowedBody(decision: Decision): object {
+  return {
+    allowed: true,
+    state: decision.state,
+    budgets: decision.caps.map((c) => ({
+      scope: c.scope,
+      subject: c.subject,
+      window: c.window,
+      limit_usd: c.limit_usd,
+      spent_usd: c.spent_usd,
+      remaining_usd: c.remaining_usd,
+      resets_at: new Date(c.resetsAt).toISOString(),
+      state: c.state,
+    })),
+    ...(decision.failedOpen.length ? { failed_open: decision.failedOpen } : {}),
+  };
+}
+
+function count(sidecar: Sidecar, decision: Decision): void {
+  const scope = decision.problem?.scope ?? decision.tightest?.scope ?? 'none';
+  sidecar.metrics.decisions.inc({ scope, decision: decision.allowed ? 'allow' : 'deny' });
+}
+
+/** Without the token a neighbour could reserve (and so block) any user's budget. */
+function authorize(sidecar: Sidecar, req: IncomingMessage): void {
+  const token = sidecar.secrets.reservationToken;
+  if (!token) return;
+  const given = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1]?.trim() ?? '';
+  const digest = (s: string) => createHash('sha256').update(s).digest();
+  if (!given || !timingSafeEqual(digest(given), digest(token))) {
+    req.resume();
+    throw new RequestProblem(
+      401,
+      'Unauthorized',
+      'a valid bearer token is required',
+      PROBLEM_TYPES.unauthorized,
+    );
+  }
+}
+
+async function reserve(sidecar: Sidecar, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const body = await jsonBody(req);
+  const request: DecisionRequest = {
+    user: subject('user', body.user),
+    feature: subject('feature', body.feature),
+    plan: subject('plan', body.plan),
+  };
+  const estimate = usd('estimate_usd', body.estimate_usd, true) ?? 0;
+  const ttlSeconds = body.ttl_seconds;
+  if (
+    ttlSeconds !== undefined &&
+    (typeof ttlSeconds !== 'number' || !(ttlSeconds > 0) || ttlSeconds > 86_400)
+  ) {
+    throw new RequestProblem(
+      400,
+      'Invalid request',
+      'ttl_seconds must be a number of seconds from 1 to 86400',
+    );
+  }
+  const now = Date.now();
+  const decision = sidecar.decide(request, now);
+  count(sidecar, decision);
+  if (!decision.allowed) return deny(res, 'reserve', decision, now);
+  const ttl = typeof ttlSeconds === 'number' ? ttlSeconds * 1000 : sidecar.config.reservations.ttl;
+  const { id, expiresAt } = sidecar.ledger.reserve(decision.keys, estimate, ttl, now);
+  sendJson(
+    res,
+    200,
+    { id, expires_at: new Date(expiresAt).toISOString(), ...allowedBody(decision) },
+    remainingHeaders(decision.tightest),
+  );
+}
+
+async function settle(sidecar: Sidecar, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const body = await jsonBody(req);
+  if (typeof body.id !== 'string' || body.id.length < 1 || body.id.length > 100) {
+    throw new RequestProblem(
+      400,
+      'Invalid request',
+      'id must be the reservation id returned by /v1/reserve',
+    );
+  }
+  const cost = usd('cost_usd', body.cost_usd, true) ?? 0;
+  const user = subject('user', body.user);
+  const feature = subject('feature', body.feature);
+  const fallback = ['g'];
+  if (feature) fallback.push(sidecar.decider.keyOf('feature', feature));
+  if (user) fallback.push(sidecar.decider.keyOf('user', user));
+  const reservation = sidecar.ledger.settle(body.id, cost, fallback, Date.now());
+  sendJson(res, 200, { settled: true, reservation });
+}

@@ -1,0 +1,147 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { BudgetScope } from '../contract/budget';
+import type { CapState } from './decide/decision';
+import type { QueryName } from './spend/spend-reader';
+
+/** One budget's standing, as the sidecar's gauges show it. */
+export interface BudgetGaugeRow {
+  scope: BudgetScope;
+  subject: string;
+  window: string;
+  limit: number;
+  spent: number;
+  state: CapState;
+}
+
+/** The sidecar's own telemetry (DESIGN.md "Budget sidecar metrics"), on its own registry. */
+export class SidecarMetrics {
+  readonly registry = new Registry();
+  /** Rows of the last refresh; read at scrape time, so a refresh costs no metric updates. */
+  rows: BudgetGaugeRow[] = [];
+  /** Evaluation time (ms) of the spend data in force, or undefined before the first refresh. */
+  dataAt: number | undefined;
+
+  readonly decisions = new Counter({
+    name: 'llm_budget_decisions_total',
+    help: 'Budget decisions by the scope that decided (the denying cap, or the tightest one when allowed; none without caps).',
+    labelNames: ['scope', 'decision'] as const,
+    registers: [this.registry],
+  });
+  readonly decisionDuration = new Histogram({
+    name: 'llm_budget_decision_duration_seconds',
+    help: 'Time to answer a decision request, from the request line to the last byte written.',
+    labelNames: ['endpoint'] as const,
+    buckets: [0.00002, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05],
+    registers: [this.registry],
+  });
+  readonly queryDuration = new Histogram({
+    name: 'llm_budget_prometheus_query_duration_seconds',
+    help: 'Duration of the PromQL queries that read spend.',
+    labelNames: ['query'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+  readonly queryErrors = new Counter({
+    name: 'llm_budget_prometheus_query_errors_total',
+    help: 'PromQL queries that failed, by query and kind (http, timeout, unreachable, query, bad_response).',
+    labelNames: ['query', 'kind'] as const,
+    registers: [this.registry],
+  });
+  readonly refreshDuration = new Histogram({
+    name: 'llm_budget_refresh_duration_seconds',
+    help: 'Duration of a whole spend refresh (all queries and the window arithmetic).',
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+  readonly configReloads = new Counter({
+    name: 'llm_budget_config_reloads_total',
+    help: 'Config reloads by result (ok, error).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(
+    private readonly ledgerCounts: () => { reservations: number; reservedUsd: number },
+    now: () => number = Date.now,
+  ) {
+    const rows = () => this.rows;
+    new Gauge({
+      name: 'llm_budget_limit_usd',
+      help: 'Budget cap in USD: global and features always, users at warning or over their cap.',
+      labelNames: ['scope', 'subject', 'window'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const r of rows())
+          this.set({ scope: r.scope, subject: r.subject, window: r.window }, r.limit);
+      },
+    });
+    new Gauge({
+      name: 'llm_budget_spent_usd',
+      help: 'Spend in the current window in USD, as of the last refresh, same subjects as llm_budget_limit_usd.',
+      labelNames: ['scope', 'subject', 'window'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const r of rows())
+          this.set({ scope: r.scope, subject: r.subject, window: r.window }, r.spent);
+      },
+    });
+    let subjectCounts: { scope: BudgetScope; window: string; state: CapState; count: number }[] =
+      [];
+    this.setSubjectCounts = (counts) => (subjectCounts = counts);
+    new Gauge({
+      name: 'llm_budget_subjects',
+      help: 'Subjects with spend per scope, window and state (ok, warning, exceeded); users by their default or override caps.',
+      labelNames: ['scope', 'window', 'state'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const c of subjectCounts)
+          this.set({ scope: c.scope, window: c.window, state: c.state }, c.count);
+      },
+    });
+    const dataAt = () => this.dataAt;
+    new Gauge({
+      name: 'llm_budget_spend_data_age_seconds',
+      help: 'Age of the spend data decisions use (now minus its evaluation time); absent before the first refresh.',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        const at = dataAt();
+        if (at !== undefined) this.set((now() - at) / 1000);
+      },
+    });
+    const ledger = this.ledgerCounts;
+    new Gauge({
+      name: 'llm_budget_reservations',
+      help: 'Reservations in flight (count) and the USD they hold.',
+      labelNames: ['unit'] as const,
+      registers: [this.registry],
+      collect() {
+        const c = ledger();
+        this.set({ unit: 'count' }, c.reservations);
+        this.set({ unit: 'usd' }, c.reservedUsd);
+      },
+    });
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Replaced in the constructor: sets the per-state subject counts of the last refresh. */
+  setSubjectCounts: (
+    counts: { scope: BudgetScope; window: string; state: CapState; count: number }[],
+  ) => void = () => undefined;
+
+  /** Times a query, counting its failure by kind. */
+  async timeQuery<T>(name: QueryName, run: () => Promise<T>): Promise<T> {
+    const end = this.queryDuration.startTimer({ query: name });
+    try {
+      return await run();
+    } catch (err) {
+      this.queryErrors.inc({ query: name, kind: (err as { kind?: string }).kind ?? 'other' });
+      throw err;
+    } finally {
+      end();
+    }
+  }
+}
