@@ -32,7 +32,7 @@ export function budgetProblem(
     window: status.window,
     limit_usd: status.limit_usd,
     spent_usd: status.spent_usd,
-    resets_at: new Date(status.resetsAt).toISOString(),
+    resets_at: rfc3339(status.resetsAt),
     upgrade_url: upgrade.url,
   };
 }
@@ -45,7 +45,7 @@ export function remainingHeaders(tightest: CapStatus | undefined): Record<string
     [BUDGET_HEADERS.limit]: String(tightest.limit_usd),
     [BUDGET_HEADERS.scope]: tightest.scope,
     [BUDGET_HEADERS.window]: tightest.window,
-    [BUDGET_HEADERS.resetsAt]: new Date(tightest.resetsAt).toISOString(),
+    [BUDGET_HEADERS.resetsAt]: rfc3339(tightest.resetsAt),
     [BUDGET_HEADERS.state]: tightest.state,
   };
 }
@@ -53,4 +53,9 @@ export function remainingHeaders(tightest: CapStatus | undefined): Record<string
 /** Seconds from `now` to a reset time, at least 1 (a 0 would invite an immediate retry). */
 export function retryAfter(resetsAt: number, now: number): string {
   return String(Math.max(1, Math.ceil((resetsAt - now) / 1000)));
+}
+
+/** RFC 3339 in UTC, without milliseconds when they are zero (window boundaries always are). */
+export function rfc3339(ms: number): string {
+  return new Date(ms).toISOString().replace('.000Z', 'Z');
 }

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { DEFAULT_HEADERS } from '../../contract/attributes';
 import { BUDGET_HEADERS, PROBLEM_TYPES } from '../../contract/budget';
 import type { Decision, DecisionRequest } from '../decide/decision';
-import { remainingHeaders, retryAfter } from '../decide/problem';
+import { remainingHeaders, retryAfter, rfc3339 } from '../decide/problem';
 import { UnknownPlanError } from '../decide/caps';
 import type { Sidecar } from '../sidecar';
 import { headerParam, jsonBody, queryParam, subject, usd } from './params';
@@ -179,7 +179,7 @@ function allowedBody(decision: Decision): object {
       limit_usd: c.limit_usd,
       spent_usd: c.spent_usd,
       remaining_usd: c.remaining_usd,
-      resets_at: new Date(c.resetsAt).toISOString(),
+      resets_at: rfc3339(c.resetsAt),
       state: c.state,
     })),
     ...(decision.failedOpen.length ? { failed_open: decision.failedOpen } : {}),
@@ -236,7 +236,7 @@ async function reserve(sidecar: Sidecar, req: IncomingMessage, res: ServerRespon
   sendJson(
     res,
     200,
-    { id, expires_at: new Date(expiresAt).toISOString(), ...allowedBody(decision) },
+    { id, expires_at: rfc3339(expiresAt), ...allowedBody(decision) },
     remainingHeaders(decision.tightest),
   );
 }
