@@ -39,26 +39,12 @@ export async function jsonBody(req: IncomingMessage): Promise<Record<string, unk
     throw new RequestProblem(415, 'Unsupported media type', 'send the body as application/json');
   }
   const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > MAX_BODY_BYTES) {
-    req.resume();
-    throw new RequestProblem(
-      413,
-      'Payload too large',
-      `bodies are limited to ${MAX_BODY_BYTES} bytes`,
-    );
-  }
+  if (declared > MAX_BODY_BYTES) throw tooLarge(req);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY_BYTES) {
-      req.resume();
-      throw new RequestProblem(
-        413,
-        'Payload too large',
-        `bodies are limited to ${MAX_BODY_BYTES} bytes`,
-      );
-    }
+    if (size > MAX_BODY_BYTES) throw tooLarge(req);
     chunks.push(chunk);
   }
   let body: unknown;
@@ -71,6 +57,16 @@ export async function jsonBody(req: IncomingMessage): Promise<Record<string, unk
     throw new RequestProblem(400, 'Invalid request', 'the body must be a JSON object');
   }
   return body as Record<string, unknown>;
+}
+
+/** Drains the rest of the body (so the connection stays usable) and makes the 413. */
+function tooLarge(req: IncomingMessage): RequestProblem {
+  req.resume();
+  return new RequestProblem(
+    413,
+    'Payload too large',
+    `bodies are limited to ${MAX_BODY_BYTES} bytes`,
+  );
 }
 
 /** A non-negative finite USD amount. */

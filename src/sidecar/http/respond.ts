@@ -19,14 +19,7 @@ export function sendJson(
   body: unknown,
   headers: Record<string, string> = {},
 ): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(text),
-    'cache-control': 'no-store',
-    ...headers,
-  });
-  res.end(text);
+  send(res, status, 'application/json', body, headers);
 }
 
 export function sendProblem(
@@ -35,9 +28,19 @@ export function sendProblem(
   problem: object,
   headers: Record<string, string> = {},
 ): void {
-  const text = JSON.stringify(problem);
+  send(res, status, PROBLEM_CONTENT_TYPE, problem, headers);
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  contentType: string,
+  body: unknown,
+  headers: Record<string, string>,
+): void {
+  const text = JSON.stringify(body);
   res.writeHead(status, {
-    'content-type': PROBLEM_CONTENT_TYPE,
+    'content-type': contentType,
     'content-length': Buffer.byteLength(text),
     'cache-control': 'no-store',
     ...headers,
