@@ -1,4 +1,4 @@
-import type { BudgetProblem } from '../src/contract/budget';
+import { PROBLEM_TYPES, type BudgetProblem } from '../src/contract/budget';
 
 export type { BudgetProblem };
 
@@ -20,9 +20,6 @@ export class BudgetExceededError extends Error {
     return Number.isFinite(ms) ? Math.max(0, Math.ceil(ms / 1000)) : 0;
   }
 }
-
-/** Problem `type` of a budget check that could not be made (HTTP 503). */
-export const BUDGET_UNAVAILABLE_TYPE = 'https://llm-finops.dev/problems/budget-unavailable';
 
 /** RFC 9457 problem details of a budget check that could not be made. */
 export interface BudgetUnavailableProblem {
@@ -50,7 +47,7 @@ export class BudgetUnavailableError extends Error {
 
   get problem(): BudgetUnavailableProblem {
     return {
-      type: BUDGET_UNAVAILABLE_TYPE,
+      type: PROBLEM_TYPES.budgetUnavailable,
       title: 'Budget check unavailable',
       status: 503,
       detail: 'The AI budget service is unavailable. Try again shortly.',

@@ -37,6 +37,8 @@ export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 export const PROBLEM_TYPES = {
   budgetExceeded: 'https://llm-finops.dev/problems/budget-exceeded',
   budgetDataStale: 'https://llm-finops.dev/problems/budget-data-stale',
+  /** The instrumentation could not ask the sidecar and fails closed (HTTP 503 from the app). */
+  budgetUnavailable: 'https://llm-finops.dev/problems/budget-unavailable',
   invalidRequest: 'https://llm-finops.dev/problems/invalid-request',
   unauthorized: 'https://llm-finops.dev/problems/unauthorized',
   notFound: 'https://llm-finops.dev/problems/not-found',
