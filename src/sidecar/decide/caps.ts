@@ -19,7 +19,8 @@ export function capsFor(
 ): ApplicableCap[] {
   const out: ApplicableCap[] = [];
   for (const cap of budgets.global ?? []) out.push({ scope: 'global', subject: 'global', cap });
-  if (request.feature) {
+  // Own keys only: a feature named `constructor` or `__proto__` must not find Object's members.
+  if (request.feature && Object.hasOwn(budgets.features, request.feature)) {
     for (const cap of budgets.features[request.feature] ?? [])
       out.push({ scope: 'feature', subject: request.feature, cap });
   }
