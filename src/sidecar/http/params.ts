@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { PROBLEM_TYPES } from '../../contract/budget';
 import { SUBJECT_PATTERN } from '../config/schema';
 import { RequestProblem } from './respond';
 
@@ -66,6 +67,7 @@ function tooLarge(req: IncomingMessage): RequestProblem {
     413,
     'Payload too large',
     `bodies are limited to ${MAX_BODY_BYTES} bytes`,
+    PROBLEM_TYPES.payloadTooLarge,
   );
 }
 
