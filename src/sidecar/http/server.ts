@@ -233,11 +233,13 @@ async function reserve(sidecar: Sidecar, req: IncomingMessage, res: ServerRespon
   if (!decision.allowed) return deny(res, 'reserve', decision, now);
   const ttl = typeof ttlSeconds === 'number' ? ttlSeconds * 1000 : sidecar.config.reservations.ttl;
   const { id, expiresAt } = sidecar.ledger.reserve(decision.keys, estimate, ttl, now);
+  // The budgets as they stand with this reservation held (what the caller has left).
+  const held = sidecar.decide(request, now);
   sendJson(
     res,
     200,
-    { id, expires_at: rfc3339(expiresAt), ...allowedBody(decision) },
-    remainingHeaders(decision.tightest),
+    { id, expires_at: rfc3339(expiresAt), ...allowedBody(held) },
+    remainingHeaders(held.tightest),
   );
 }
 
