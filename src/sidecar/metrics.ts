@@ -107,9 +107,10 @@ export class SidecarMetrics {
       help: 'Age of the spend data decisions use (now minus its evaluation time); absent before the first refresh.',
       registers: [this.registry],
       collect() {
-        this.reset();
         const at = dataAt();
-        if (at !== undefined) this.set((now() - at) / 1000);
+        // No data yet has no age: an unlabelled gauge would otherwise read 0, i.e. fresh.
+        if (at === undefined) this.remove();
+        else this.set((now() - at) / 1000);
       },
     });
     const ledger = this.ledgerCounts;
