@@ -30,6 +30,8 @@ export class Sidecar {
   private sweeper: NodeJS.Timeout | undefined;
   private lastError = '';
   private stopped = false;
+  private refreshing = false;
+  private refreshAgain = false;
 
   constructor(
     loaded: LoadedBudgetConfig,
@@ -198,12 +200,21 @@ export class Sidecar {
 
   private async refreshLoop(): Promise<void> {
     if (this.stopped) return;
+    this.refreshing = true;
     await this.refresh();
+    this.refreshing = false;
     if (this.stopped) return;
-    this.timer = setTimeout(() => void this.refreshLoop(), this.config.prometheus.refresh);
+    const delay = this.refreshAgain ? 0 : this.config.prometheus.refresh;
+    this.refreshAgain = false;
+    this.timer = setTimeout(() => void this.refreshLoop(), delay);
   }
 
+  /** One loop only: a reload during a refresh asks that loop to go again, it starts no second one. */
   private scheduleNow(): void {
+    if (this.refreshing) {
+      this.refreshAgain = true;
+      return;
+    }
     clearTimeout(this.timer);
     this.timer = setTimeout(() => void this.refreshLoop(), 0);
   }
