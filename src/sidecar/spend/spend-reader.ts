@@ -54,6 +54,7 @@ class Track {
   /**
    * Reads spend for every span at `at`: a fixed number of queries (one for the latest values,
    * one per distinct window start, one for the new events; more only once, to backfill).
+   * Resolves with the step that applies the answers and returns the spend.
    */
   async read(
     api: PrometheusApi,
@@ -62,7 +63,7 @@ class Track {
     at: number,
     lastAt: number | undefined,
     instrument: Instrument,
-  ): Promise<{ spend: Map<string, Map<string, number>>; growth: SubjectValues }> {
+  ): Promise<() => { spend: Map<string, Map<string, number>>; growth: SubjectValues }> {
     const { gapMs, resolutionMs, backfillStepMs } = settings;
     const counter = series(this.metric, settings.selector);
     const latest = latestBySubject(counter, this.label, gapMs);
@@ -94,46 +95,50 @@ class Track {
         : Promise.resolve([]),
     ]);
 
-    // Only now that every query succeeded does the state move on.
-    if (backfilled.length || backfillFrom < this.coveredFrom) {
-      this.events = [...backfilled, ...this.events].sort((a, b) => a.t - b.t);
-      this.coveredFrom = backfillFrom;
-    }
-    for (const e of fresh) {
-      this.events.push(e);
-      this.eventTotals.set(e.subject, (this.eventTotals.get(e.subject) ?? 0) + e.value);
-    }
-    this.prune(backfillFrom);
-
-    const growth: SubjectValues = new Map();
-    const lifetime: SubjectValues = new Map();
-    for (const [subject, value] of now) lifetime.set(subject, value);
-    for (const [subject, total] of this.eventTotals)
-      lifetime.set(subject, (lifetime.get(subject) ?? 0) + total);
-    if (lastAt !== undefined) {
-      for (const [subject, value] of lifetime) {
-        const grew = value - (this.lifetime.get(subject) ?? 0);
-        if (grew > 0) growth.set(subject, grew);
+    // Only once every query of both tracks succeeded does the state move on: the caller
+    // applies the answers then, so a failed read leaves nothing half-done to be read again.
+    return () => {
+      if (backfilled.length || backfillFrom < this.coveredFrom) {
+        this.events = [...backfilled, ...this.events].sort((a, b) => a.t - b.t);
+        this.coveredFrom = backfillFrom;
       }
-    }
-    this.lifetime = lifetime;
-
-    const spend = new Map<string, Map<string, number>>();
-    for (const span of spans) {
-      const base = startValues[starts.indexOf(span.start)] ?? new Map<string, number>();
-      const bySubject = new Map<string, number>();
-      for (const [subject, value] of now) bySubject.set(subject, value - (base.get(subject) ?? 0));
-      for (const [subject, value] of base) if (!now.has(subject)) bySubject.set(subject, -value);
-      for (let i = this.events.length - 1; i >= 0; i--) {
-        const e = this.events[i];
-        if (!e || e.t <= span.start) break;
-        if (e.t <= at) bySubject.set(e.subject, (bySubject.get(e.subject) ?? 0) + e.value);
+      for (const e of fresh) {
+        this.events.push(e);
+        this.eventTotals.set(e.subject, (this.eventTotals.get(e.subject) ?? 0) + e.value);
       }
-      // Float noise of the subtraction must not read as a tiny negative spend.
-      for (const [subject, value] of bySubject) bySubject.set(subject, Math.max(0, round(value)));
-      spend.set(span.name, bySubject);
-    }
-    return { spend, growth };
+      this.prune(backfillFrom);
+
+      const growth: SubjectValues = new Map();
+      const lifetime: SubjectValues = new Map();
+      for (const [subject, value] of now) lifetime.set(subject, value);
+      for (const [subject, total] of this.eventTotals)
+        lifetime.set(subject, (lifetime.get(subject) ?? 0) + total);
+      if (lastAt !== undefined) {
+        for (const [subject, value] of lifetime) {
+          const grew = value - (this.lifetime.get(subject) ?? 0);
+          if (grew > 0) growth.set(subject, grew);
+        }
+      }
+      this.lifetime = lifetime;
+
+      const spend = new Map<string, Map<string, number>>();
+      for (const span of spans) {
+        const base = startValues[starts.indexOf(span.start)] ?? new Map<string, number>();
+        const bySubject = new Map<string, number>();
+        for (const [subject, value] of now)
+          bySubject.set(subject, value - (base.get(subject) ?? 0));
+        for (const [subject, value] of base) if (!now.has(subject)) bySubject.set(subject, -value);
+        for (let i = this.events.length - 1; i >= 0; i--) {
+          const e = this.events[i];
+          if (!e || e.t <= span.start) break;
+          if (e.t <= at) bySubject.set(e.subject, (bySubject.get(e.subject) ?? 0) + e.value);
+        }
+        // Float noise of the subtraction must not read as a tiny negative spend.
+        for (const [subject, value] of bySubject) bySubject.set(subject, Math.max(0, round(value)));
+        spend.set(span.name, bySubject);
+      }
+      return { spend, growth };
+    };
   }
 
   /** Events of the history not read yet: a coarse grid, then the resolution up to `at`. */
@@ -229,10 +234,12 @@ export class SpendReader {
         growth: { user: empty, feature: empty, global: empty },
       };
     }
-    const [users, features] = await Promise.all([
+    const [applyUsers, applyFeatures] = await Promise.all([
       this.users.read(this.api, settings, spans, at, this.lastAt, this.instrument),
       this.features.read(this.api, settings, spans, at, this.lastAt, this.instrument),
     ]);
+    const users = applyUsers();
+    const features = applyFeatures();
     this.lastAt = at;
     const global = new Map<string, number>();
     for (const [window, bySubject] of features.spend) {
