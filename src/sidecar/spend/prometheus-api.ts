@@ -95,7 +95,8 @@ export class PrometheusApi {
           'timeout',
           `no answer within ${this.connection.timeoutMs} ms`,
         );
-      throw new PrometheusQueryError('unreachable', `${url}: ${causeOf(err)}`);
+      // The base URL, not the endpoint: one outage is one message, whichever query failed first.
+      throw new PrometheusQueryError('unreachable', `${this.connection.url}: ${causeOf(err)}`);
     }
     let text: string;
     try {
