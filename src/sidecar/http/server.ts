@@ -147,13 +147,23 @@ function answer(
     sendJson(res, 200, allowedBody(decision), remainingHeaders(decision.tightest));
     return;
   }
-  deny(res, endpoint, decision, now);
+  deny(sidecar, res, endpoint, decision, now);
 }
 
-function deny(res: ServerResponse, endpoint: Endpoint, decision: Decision, now: number): void {
+function deny(
+  sidecar: Sidecar,
+  res: ServerResponse,
+  endpoint: Endpoint,
+  decision: Decision,
+  now: number,
+): void {
   const problem = decision.problem;
   if (!problem) throw new Error('a denial without problem details');
-  const retry = retryAfter(Date.parse(problem.resets_at), now);
+  // Stale data is an outage, not a spent budget: worth a retry after the next refresh, not the reset.
+  const retry =
+    problem.code === 'budget_data_stale'
+      ? retryAfter(now + sidecar.config.prometheus.refresh, now)
+      : retryAfter(Date.parse(problem.resets_at), now);
   if (endpoint === 'nginx') {
     res.writeHead(403, {
       [BUDGET_HEADERS.nginxStatus]: '402',
@@ -230,7 +240,7 @@ async function reserve(sidecar: Sidecar, req: IncomingMessage, res: ServerRespon
   const now = Date.now();
   const decision = sidecar.decide(request, now);
   count(sidecar, decision);
-  if (!decision.allowed) return deny(res, 'reserve', decision, now);
+  if (!decision.allowed) return deny(sidecar, res, 'reserve', decision, now);
   const ttl = typeof ttlSeconds === 'number' ? ttlSeconds * 1000 : sidecar.config.reservations.ttl;
   const { id, expiresAt } = sidecar.ledger.reserve(decision.keys, estimate, ttl, now);
   // The budgets as they stand with this reservation held (what the caller has left).
