@@ -43,10 +43,16 @@ export async function jsonBody(req: IncomingMessage): Promise<Record<string, unk
   if (declared > MAX_BODY_BYTES) throw tooLarge(req);
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw tooLarge(req);
-    chunks.push(chunk);
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) throw tooLarge(req);
+      chunks.push(chunk);
+    }
+  } catch (err) {
+    if (err instanceof RequestProblem) throw err;
+    // The client went away or broke the chunked framing: a bad request, not an internal error.
+    throw new RequestProblem(400, 'Invalid request', 'the body ended before it was complete');
   }
   let body: unknown;
   try {
