@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { METRICS } from '../../src/contract/metrics';
 import { ROOT, parseMetrics, startNode, type Child, type PromSample } from './child';
 
-const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+/** The built CLI (`npm run build`). */
+export const SIDECAR_CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 
 /** The budget sidecar CLI running as a child process (`npm run build` first). */
 export interface SidecarChild {
@@ -32,20 +33,25 @@ export interface SidecarOptions {
   readonly args?: readonly string[];
   /** Wait until /readyz answers 200 (default true). */
   readonly ready?: boolean;
+  /** Name of the config file (default `budgets.yaml`; `.json` makes it JSON). */
+  readonly fileName?: string;
+  /** How long to wait for the "listening on" line and then readiness (default 20 s each). */
+  readonly startTimeoutMs?: number;
 }
 
 /** Starts `llm-finops sidecar` on a free port (`--port 0`) and waits for its "listening on" line. */
 export async function startSidecar(options: SidecarOptions): Promise<SidecarChild> {
   const dir = mkdtempSync(join(tmpdir(), 'llmf-sidecar-'));
-  const configFile = join(dir, 'budgets.yaml');
+  const configFile = join(dir, options.fileName ?? 'budgets.yaml');
+  const timeout = options.startTimeoutMs ?? 20_000;
   const writeConfig = (yaml: string) => {
-    const next = join(dir, '.budgets.yaml.new');
+    const next = `${configFile}.new`;
     writeFileSync(next, yaml);
     renameSync(next, configFile);
   };
   writeConfig(options.config);
   const child = startNode(
-    [CLI, 'sidecar', '--config', configFile, '--port', '0', ...(options.args ?? [])],
+    [SIDECAR_CLI, 'sidecar', '--config', configFile, '--port', '0', ...(options.args ?? [])],
     options.env ?? {},
   );
   const stop = async () => {
@@ -53,7 +59,7 @@ export async function startSidecar(options: SidecarOptions): Promise<SidecarChil
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await child.waitFor('listening on ');
+    await child.waitFor('listening on ', timeout);
   } catch (err) {
     await stop();
     throw err;
@@ -65,7 +71,7 @@ export async function startSidecar(options: SidecarOptions): Promise<SidecarChil
       await eventually(async () => {
         const res = await get('/readyz');
         if (res.status !== 200) throw new Error(`readyz ${res.status}: ${child.stderr()}`);
-      }, 20_000);
+      }, timeout);
     } catch (err) {
       await stop();
       throw err;
@@ -202,29 +208,42 @@ export type ProxyMode =
 export interface PrometheusProxy extends TestServer {
   mode: ProxyMode;
   upstream: string | undefined;
+  /** Queries matching this answer 500 whatever the mode. */
+  failQueries: RegExp | undefined;
+  /** Delay before answering, ms. */
+  delayMs: number;
   /** Every `query` parameter received, in order. */
   readonly queries: string[];
 }
 
 export async function startPrometheusProxy(upstream?: string): Promise<PrometheusProxy> {
-  const queries: string[] = [];
-  const state: { mode: ProxyMode; upstream: string | undefined } = { mode: 'pass', upstream };
+  const state = {
+    mode: 'pass' as ProxyMode,
+    upstream,
+    failQueries: undefined as RegExp | undefined,
+    delayMs: 0,
+    queries: [] as string[],
+  };
   const server = createServer((req, res) => {
+    const path = req.url ?? '/';
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString();
-      const query = new URL(req.url ?? '/', 'http://x').searchParams.get('query');
-      queries.push(new URLSearchParams(body).get('query') ?? query ?? '');
-      void answer(req.url ?? '/', req.method ?? 'GET', req.headers['content-type'], body);
+      const query =
+        new URLSearchParams(body).get('query') ??
+        new URL(path, 'http://x').searchParams.get('query') ??
+        '';
+      state.queries.push(query);
+      const mode = state.failQueries?.test(query) ? 'http500' : state.mode;
+      setTimeout(() => void answer(mode, body), state.delayMs);
     });
-    const answer = async (path: string, method: string, type?: string, body?: string) => {
-      const json = (status: number, value: unknown) => {
-        res.writeHead(status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(value));
-      };
-      const range = path.includes('query_range');
-      switch (state.mode) {
+    const json = (status: number, value: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(value));
+    };
+    const answer = async (mode: ProxyMode, body: string) => {
+      switch (mode) {
         case 'hang':
           return;
         case 'down':
@@ -242,7 +261,7 @@ export async function startPrometheusProxy(upstream?: string): Promise<Prometheu
           const metric = { user: 'nan-user', feature: 'chat' };
           return json(200, {
             status: 'success',
-            data: range
+            data: path.includes('query_range')
               ? { resultType: 'matrix', result: [{ metric, values: [[t, 'NaN']] }] }
               : { resultType: 'vector', result: [{ metric, value: [t, 'NaN'] }] },
           });
@@ -250,10 +269,11 @@ export async function startPrometheusProxy(upstream?: string): Promise<Prometheu
         case 'pass': {
           if (!state.upstream) return req.socket.destroy();
           try {
+            const type = req.headers['content-type'];
             const up = await fetch(`${state.upstream}${path}`, {
-              method,
+              method: req.method,
               headers: type ? { 'content-type': type } : {},
-              body: method === 'GET' ? undefined : body,
+              body: req.method === 'GET' ? undefined : body,
             });
             res.writeHead(up.status, { 'content-type': up.headers.get('content-type') ?? '' });
             res.end(await up.text());
@@ -264,21 +284,6 @@ export async function startPrometheusProxy(upstream?: string): Promise<Prometheu
       }
     };
   });
-  const base = await listen(server);
-  return {
-    ...base,
-    queries,
-    get mode() {
-      return state.mode;
-    },
-    set mode(mode) {
-      state.mode = mode;
-    },
-    get upstream() {
-      return state.upstream;
-    },
-    set upstream(url) {
-      state.upstream = url;
-    },
-  };
+  // The state object is the proxy: the test sets its fields, the handler reads them.
+  return Object.assign(state, await listen(server));
 }
