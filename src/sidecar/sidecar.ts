@@ -14,7 +14,7 @@ import {
 import { createSidecarServer } from './http/server';
 import { BudgetLedger } from './ledger/ledger';
 import { SidecarMetrics, type BudgetGaugeRow } from './metrics';
-import { PrometheusApi } from './spend/prometheus-api';
+import { PrometheusApi, type PrometheusConnection } from './spend/prometheus-api';
 import { SpendReader, type SpendSettings, type SpendView } from './spend/spend-reader';
 
 /** The budget sidecar: reads spend on a timer, decides from memory, serves the HTTP API. */
@@ -76,13 +76,18 @@ export class Sidecar {
 
   /** Swaps in a reloaded config; requests in flight finish with the old one. */
   reload(loaded: LoadedBudgetConfig): void {
+    const sameSource = spendSourceOf(loaded) === spendSourceOf(this.loaded);
     this.loaded = loaded;
     this.decider.config = loaded.config;
     this.decider.userIds = userIdsOf(loaded);
     this.ledger.setSettledTtl(loaded.config.reservations.settled_ttl);
-    this.reader = new SpendReader(apiOf(loaded), settingsOf(loaded.config), (name, run) =>
-      this.metrics.timeQuery(name, run),
-    );
+    // Same queries on the same Prometheus (an edit of caps): the reader keeps its baseline, so the
+    // spend growth it sees next still absorbs settled costs (a new reader has none to measure
+    // from, and would count them twice), and nothing is backfilled again.
+    if (!sameSource)
+      this.reader = new SpendReader(apiOf(loaded), settingsOf(loaded.config), (name, run) =>
+        this.metrics.timeQuery(name, run),
+      );
     this.metrics.configReloads.inc({ result: 'ok' });
     this.log(`config reloaded from ${loaded.file}`);
     this.scheduleNow();
@@ -225,6 +230,15 @@ function userIdsOf(loaded: LoadedBudgetConfig): UserIdTransform {
 }
 
 function apiOf(loaded: LoadedBudgetConfig): PrometheusApi {
+  return new PrometheusApi(connectionOf(loaded));
+}
+
+/** What the spend reader depends on: equal for two configs that read spend alike. */
+function spendSourceOf(loaded: LoadedBudgetConfig): string {
+  return JSON.stringify([connectionOf(loaded), settingsOf(loaded.config)]);
+}
+
+function connectionOf(loaded: LoadedBudgetConfig): PrometheusConnection {
   const { prometheus } = loaded.config;
   const headers: Record<string, string> = { ...prometheus.headers };
   if (loaded.secrets.prometheusBearerToken)
@@ -233,7 +247,7 @@ function apiOf(loaded: LoadedBudgetConfig): PrometheusApi {
     const pair = `${prometheus.basic_auth.username}:${loaded.secrets.prometheusPassword ?? ''}`;
     headers.authorization = `Basic ${Buffer.from(pair).toString('base64')}`;
   }
-  return new PrometheusApi({ url: prometheus.url, timeoutMs: prometheus.timeout, headers });
+  return { url: prometheus.url, timeoutMs: prometheus.timeout, headers };
 }
 
 function settingsOf(config: BudgetConfig): SpendSettings {
