@@ -95,6 +95,14 @@ async function expectOverDenied(sc: SidecarChild): Promise<void> {
 let prom: PrometheusServer;
 let metrics: StaticMetrics;
 
+/** Costs of the users a test adds to the shared page (tests run concurrently: one user each). */
+const added: Record<string, Record<string, number>> = {};
+function setCosts(user: string, costs: Record<string, number> | undefined): void {
+  if (costs) added[user] = costs;
+  else delete added[user];
+  metrics.set(costExposition({ ...COSTS, ...added }));
+}
+
 beforeAll(async () => {
   metrics = await startStaticMetrics(costExposition(COSTS));
   prom = await startPrometheus({ targets: [metrics.target] });
@@ -248,12 +256,12 @@ describe.concurrent('sidecar faults', () => {
       });
       const spent = async () => userSpent(await check(sc, 'user=restarter'));
       try {
-        metrics.set(costExposition({ ...COSTS, restarter: { chat: 1 } }));
+        setCosts('restarter', { chat: 1 });
         await eventually(async () => expect(await spent()).toBe(1));
         // User spend reads fine, feature spend fails: the refresh as a whole fails.
         proxy.failQueries = /llm_cost_usd_total/;
         // The app restarts: its counter starts again from 0 and reaches 0.2.
-        metrics.set(costExposition({ ...COSTS, restarter: { chat: 0.2 } }));
+        setCosts('restarter', { chat: 0.2 });
         await eventually(async () =>
           expect((await prom.query('llm_user_cost_usd_total{user="restarter"}'))[0]?.value[1]).toBe(
             '0.2',
@@ -268,7 +276,7 @@ describe.concurrent('sidecar faults', () => {
         await sleep(1500);
         expect(await spent()).toBe(1.2);
       } finally {
-        metrics.set(costExposition(COSTS));
+        setCosts('restarter', undefined);
         await sc.stop();
         await proxy.stop();
       }
@@ -377,6 +385,42 @@ describe.concurrent('sidecar faults', () => {
         expect(await reloads('error')).toBe(1);
       } finally {
         await sc.stop();
+      }
+    });
+
+    it('a reload does not count twice a settled cost Prometheus shows meanwhile', async () => {
+      const proxy = await startPrometheusProxy(prom.url);
+      const long = (limit: number) =>
+        config(proxy.url, '', limit).replace('stale_after: 4s', 'stale_after: 1m');
+      const sc = await startSidecar({ config: long(1) });
+      const spent = async () => userSpent(await check(sc, 'user=reloaded'));
+      try {
+        await eventually(() => expectOverDenied(sc));
+        const settle = await sc.get('/v1/settle', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ id: 'not-reserved', user: 'reloaded', cost_usd: 0.3 }),
+        });
+        expect(settle.status).toBe(200);
+        expect(await spent()).toBe(0.3);
+        // The cost reaches Prometheus while the sidecar cannot read it, and the config changes.
+        proxy.mode = 'down';
+        setCosts('reloaded', { chat: 0.3 });
+        await eventually(async () =>
+          expect((await prom.query('llm_user_cost_usd_total{user="reloaded"}'))[0]?.value[1]).toBe(
+            '0.3',
+          ),
+        );
+        sc.writeConfig(long(2));
+        await eventually(() => expect(logLines(sc, 'config reloaded')).toHaveLength(1));
+        proxy.mode = 'pass';
+        await eventually(async () => expect(await dataAge(sc)).toBeLessThan(2.5));
+        await sleep(1500);
+        expect(await spent()).toBe(0.3);
+      } finally {
+        setCosts('reloaded', undefined);
+        await sc.stop();
+        await proxy.stop();
       }
     });
 
