@@ -234,7 +234,7 @@ async function reserve(sidecar: Sidecar, req: IncomingMessage, res: ServerRespon
     throw new RequestProblem(
       400,
       'Invalid request',
-      'ttl_seconds must be a number of seconds from 1 to 86400',
+      'ttl_seconds must be a number of seconds above 0, at most 86400',
     );
   }
   const now = Date.now();
