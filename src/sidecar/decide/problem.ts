@@ -55,7 +55,20 @@ export function retryAfter(resetsAt: number, now: number): string {
   return String(Math.max(1, Math.ceil((resetsAt - now) / 1000)));
 }
 
+/**
+ * Formatted times by epoch ms. A decision formats every cap's reset time, and Date formatting
+ * costs about a microsecond each, several per request; the reset times are a handful of values.
+ */
+const formatted = new Map<number, string>();
+
 /** RFC 3339 in UTC, without milliseconds when they are zero (window boundaries always are). */
 export function rfc3339(ms: number): string {
-  return new Date(ms).toISOString().replace('.000Z', 'Z');
+  let text = formatted.get(ms);
+  if (text === undefined) {
+    text = new Date(ms).toISOString().replace('.000Z', 'Z');
+    // Reservation expiry times are all different: a bound, not an ever-growing cache.
+    if (formatted.size >= 256) formatted.clear();
+    formatted.set(ms, text);
+  }
+  return text;
 }
