@@ -182,14 +182,17 @@ export function budgetConfig(prometheusUrl: string, population: Population): str
 
 /**
  * `count` decision requests over a population's users, drawn at random: every user as likely
- * (so the spend maps are read all over), a feature on most, the `pro` plan on some.
+ * (so the spend maps are read all over), except that 1 % go to the users with overrides whatever
+ * the population's size (their caps differ: the mix stays the same); a feature on each, the `pro`
+ * plan on some.
  */
 export function checkPaths(population: Population, count: number): string[] {
   const r = random(population.users);
+  const others = population.users - OVERRIDES;
   return Array.from({ length: count }, () => {
-    const user = userId(Math.floor(r() * population.users));
+    const n = r() < 0.01 ? Math.floor(r() * OVERRIDES) : OVERRIDES + Math.floor(r() * others);
     const feature = FEATURES[Math.floor(r() * FEATURES.length)] ?? 'chat';
     const plan = r() < 0.1 ? '&plan=pro' : '';
-    return `/v1/check?user=${user}&feature=${feature}${plan}`;
+    return `/v1/check?user=${userId(n)}&feature=${feature}${plan}`;
   });
 }

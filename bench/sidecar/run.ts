@@ -18,7 +18,7 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { byCategory, difference, selfTimes, type FunctionTime } from '../instrumentation/profile';
-import { budgetConfig, checkPaths, writeHistory, type Population } from './history';
+import { OVERRIDES, budgetConfig, checkPaths, writeHistory, type Population } from './history';
 import { BenchChild, type ProcessStats } from './ipc';
 import type { LoadResult, LoadRun } from './load';
 import { backfill, startPrometheus, type BenchPrometheus } from './prometheus';
@@ -50,8 +50,9 @@ const HELP = `Usage: node dist/bench/sidecar/run.js [options]
   --steady N          steady-state refreshes observed per population (default 3)
   --history-hours H   spend history before now (default 2)
   --scrape S          seconds between samples in the history (default 60)
-  --profile           also profile the sidecar and the bare server (V8 sampling, 100 µs)
-                      during one more max-throughput block each and print where the time goes
+  --profile           also profile (V8 sampling, 100 µs) one more steady refresh, and the
+                      sidecar and the bare server in one more max-throughput block each, and
+                      print where the time goes
   --json FILE         also write every measurement as JSON
   --quick             --users 10000,1000 --seconds 3 --pairs 1 --rate-runs 1 --steady 1
                       --history-hours 1: a smoke run, figures not to quote
@@ -119,6 +120,8 @@ function options(): Options | undefined {
   ];
   if (!positive.every((n) => Number.isFinite(n) && n > 0) || !(opts.steady >= 0))
     throw new Error('every number must be positive; see --help');
+  if (opts.users.some((n) => n <= OVERRIDES))
+    throw new Error(`a population needs more than the ${OVERRIDES} users with overrides`);
   return opts;
 }
 
@@ -161,6 +164,8 @@ interface PopulationResult {
   readonly fixedRate: Block[];
   /** One fixed-rate run per server with a sidecar refresh during it. */
   readonly withRefresh: Block[];
+  /** Self time in µs of one more steady refresh (--profile). */
+  readonly refreshProfile?: FunctionTime[];
   /** Self time per request, in one more max-throughput block of each server. */
   readonly profile?: { sidecar: FunctionTime[]; bare: FunctionTime[] };
 }
@@ -280,10 +285,19 @@ class Bench {
       steady.push(await figures(await sidecar.send<RefreshRecord>('refresh')));
     }
     const afterSteady = await sidecar.stats(true);
+    let refreshProfile: FunctionTime[] | undefined;
+    if (this.opts.profile) {
+      await sleep(last + REFRESH_MS - performance.now());
+      const file = join(this.dir, `refresh-${population.name}.cpuprofile`);
+      await sidecar.send('profile-start');
+      await sidecar.send('refresh');
+      await sidecar.send('profile-stop', { file });
+      refreshProfile = selfTimes(file, 1, ROOT);
+    }
     progress(
       `${population.name}: first refresh ${fmt(first.wallMs)} ms, steady ${steady.map((s) => fmt(s.wallMs)).join(', ')} ms`,
     );
-    return { afterFirst, afterSteady, first, steady };
+    return { afterFirst, afterSteady, first, steady, refreshProfile };
   }
 
   private async decisions(
@@ -580,6 +594,19 @@ function profileTable(r: PopulationResult): string {
     const b = base.get(`${t.name}@${t.where}`) ?? 0;
     rows.push(
       `| ${fmt(t.selfUs, 2)} | ${fmt(t.selfUs + b, 2)} | ${fmt(b, 2)} | ${t.name} | ${t.where} |`,
+    );
+  }
+  if (r.refreshProfile) {
+    const times = r.refreshProfile;
+    rows.push(
+      '',
+      `#### Where a steady refresh's time goes, ${fmt(r.population.users)} users: self time in ms (sidecar process)`,
+      '',
+      `Total ${fmt(times.reduce((n, t) => n + t.selfUs, 0) / 1000)} ms, of which garbage collection ${fmt(byCategory(times).gc / 1000)} ms.`,
+      '',
+      '| ms | function | where |',
+      '| ---: | --- | --- |',
+      ...times.slice(0, 20).map((t) => `| ${fmt(t.selfUs / 1000, 1)} | ${t.name} | ${t.where} |`),
     );
   }
   return rows.join('\n');
