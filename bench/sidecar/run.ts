@@ -564,13 +564,13 @@ function memoryTable(results: readonly PopulationResult[]): string {
   const rows = [
     'Sidecar process after a full GC: before the first refresh, after it, and after the steady refreshes; MiB.',
     '',
-    '| users with spend | RSS before → after first → after steady | heap used before → after first → after steady | heap per user with spend, bytes | peak RSS |',
-    '| ---: | ---: | ---: | ---: | ---: |',
+    '| users with spend | RSS before → after first → after steady | heap used before → after first → after steady | heap used per user with spend, bytes | V8 heap reserved / external after steady | peak RSS |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const r of results) {
     const { before: b, afterFirst: f, afterSteady: s } = r;
     rows.push(
-      `| ${fmt(r.population.users)} | ${mib(b.rss)} → ${mib(f.rss)} → ${mib(s.rss)} | ${mib(b.heapUsed)} → ${mib(f.heapUsed)} → ${mib(s.heapUsed)} | ${fmt((s.heapUsed - b.heapUsed) / r.population.users)} | ${mib(s.maxRss)} |`,
+      `| ${fmt(r.population.users)} | ${mib(b.rss)} → ${mib(f.rss)} → ${mib(s.rss)} | ${mib(b.heapUsed)} → ${mib(f.heapUsed)} → ${mib(s.heapUsed)} | ${fmt((s.heapUsed - b.heapUsed) / r.population.users)} | ${mib(s.heapTotal)} / ${mib(s.external)} | ${mib(s.maxRss)} |`,
     );
   }
   return rows.join('\n');
@@ -613,6 +613,21 @@ function profileTable(r: PopulationResult): string {
 }
 
 // ---------------------------------------------------------------- main
+
+/** The commit measured, and whether src/ differs from it. */
+function commit(): string {
+  const git = (...args: string[]) =>
+    spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' }).stdout?.trim() ?? '';
+  const head = git('rev-parse', '--short', 'HEAD') || '?';
+  return git('status', '--porcelain', '--', 'src')
+    ? `${head} with uncommitted changes in src/`
+    : head;
+}
+
+function prometheusVersion(): string {
+  const out = spawnSync('prometheus', ['--version'], { encoding: 'utf8' });
+  return /version (\S+)/.exec(`${out.stdout}${out.stderr}`)?.[1] ?? '?';
+}
 
 function progress(line: string): void {
   process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`);
@@ -683,7 +698,7 @@ async function main(): Promise<void> {
     const lines = [
       `## Budget sidecar: ${new Date(started).toISOString()}`,
       '',
-      `Machine: ${cpus()[0]?.model.trim() ?? '?'}, ${cpus().length} vCPUs, ${mib(totalmem())} MiB; Node ${process.version}; load average ${fmt(loadBefore, 2)} before, ${fmt(loadavg()[0] ?? 0, 2)} after; ${fmt(elapsed)} s.`,
+      `Machine: ${cpus()[0]?.model.trim() ?? '?'}, ${cpus().length} vCPUs, ${mib(totalmem())} MiB; Node ${process.version}; Prometheus ${prometheusVersion()}; llm-finops ${commit()}; load average ${fmt(loadBefore, 2)} before, ${fmt(loadavg()[0] ?? 0, 2)} after; ${fmt(elapsed)} s.`,
       `History: ${opts.historyHours} h before the run and ${fmt(futureMs / 60_000)} min after, a sample every ${opts.scrapeSeconds} s, ${fmt(samples)} samples (users: ${populations.map((p) => fmt(p.users)).join(', ')}); promtool ${fmt(promtoolSeconds, 1)} s.`,
       '',
       '### Decisions: max throughput',
