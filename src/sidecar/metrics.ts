@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { BudgetScope } from '../contract/budget';
 import type { CapState } from './decide/decision';
-import type { QueryName } from './spend/spend-reader';
+import type { QueryTiming } from './spend/spend-thread';
 
 /** One budget's standing, as the sidecar's gauges show it. */
 export interface BudgetGaugeRow {
@@ -11,6 +11,14 @@ export interface BudgetGaugeRow {
   limit: number;
   spent: number;
   state: CapState;
+}
+
+/** How many subjects of a scope are in a state, for one window. */
+export interface SubjectCount {
+  scope: BudgetScope;
+  window: string;
+  state: CapState;
+  count: number;
 }
 
 /** The sidecar's own telemetry (DESIGN.md "Budget sidecar metrics"), on its own registry. */
@@ -129,20 +137,11 @@ export class SidecarMetrics {
   }
 
   /** Replaced in the constructor: sets the per-state subject counts of the last refresh. */
-  setSubjectCounts: (
-    counts: { scope: BudgetScope; window: string; state: CapState; count: number }[],
-  ) => void = () => undefined;
+  setSubjectCounts: (counts: SubjectCount[]) => void = () => undefined;
 
-  /** Times a query, counting its failure by kind. */
-  async timeQuery<T>(name: QueryName, run: () => Promise<T>): Promise<T> {
-    const end = this.queryDuration.startTimer({ query: name });
-    try {
-      return await run();
-    } catch (err) {
-      this.queryErrors.inc({ query: name, kind: (err as { kind?: string }).kind ?? 'other' });
-      throw err;
-    } finally {
-      end();
-    }
+  /** A query's duration, and its failure by kind. */
+  recordQuery(timing: QueryTiming): void {
+    this.queryDuration.observe({ query: timing.name }, timing.seconds);
+    if (timing.errorKind) this.queryErrors.inc({ query: timing.name, kind: timing.errorKind });
   }
 }

@@ -1,21 +1,16 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { UserIdTransform } from '../attribution/user-id';
-import type { BudgetScope } from '../contract/budget';
 import type { BudgetConfig } from './config/schema';
 import type { BudgetSecrets, LoadedBudgetConfig } from './config/load';
 import { windowsOf } from './decide/caps';
-import {
-  BudgetDecider,
-  type CapState,
-  type Decision,
-  type DecisionRequest,
-} from './decide/decision';
+import { BudgetDecider, type Decision, type DecisionRequest } from './decide/decision';
 import { createSidecarServer } from './http/server';
 import { BudgetLedger } from './ledger/ledger';
-import { SidecarMetrics, type BudgetGaugeRow } from './metrics';
-import { PrometheusApi, type PrometheusConnection } from './spend/prometheus-api';
-import { SpendReader, type SpendSettings, type SpendView } from './spend/spend-reader';
+import { SidecarMetrics } from './metrics';
+import type { PrometheusConnection } from './spend/prometheus-api';
+import type { SpendSettings, SpendView } from './spend/spend-reader';
+import { SpendThread, type GaugeConfig } from './spend/spend-thread';
 
 /** The budget sidecar: reads spend on a timer, decides from memory, serves the HTTP API. */
 export class Sidecar {
@@ -23,7 +18,7 @@ export class Sidecar {
   readonly decider: BudgetDecider;
   readonly metrics: SidecarMetrics;
   ready = false;
-  private reader: SpendReader;
+  private reader: SpendThread;
   private loaded: LoadedBudgetConfig;
   private server: Server | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -42,9 +37,7 @@ export class Sidecar {
     this.ledger = new BudgetLedger(loaded.config.reservations.settled_ttl);
     this.decider = new BudgetDecider(loaded.config, userIdsOf(loaded), this.ledger);
     this.metrics = new SidecarMetrics(() => this.ledger.counts());
-    this.reader = new SpendReader(apiOf(loaded), settingsOf(loaded.config), (name, run) =>
-      this.metrics.timeQuery(name, run),
-    );
+    this.reader = this.newReader(loaded);
   }
 
   get config(): BudgetConfig {
@@ -84,10 +77,11 @@ export class Sidecar {
     // Same queries on the same Prometheus (an edit of caps): the reader keeps its baseline, so the
     // spend growth it sees next still absorbs settled costs (a new reader has none to measure
     // from, and would count them twice), and nothing is backfilled again.
-    if (!sameSource)
-      this.reader = new SpendReader(apiOf(loaded), settingsOf(loaded.config), (name, run) =>
-        this.metrics.timeQuery(name, run),
-      );
+    if (sameSource) this.reader.setGaugeConfig(gaugeConfigOf(loaded));
+    else {
+      this.reader.close();
+      this.reader = this.newReader(loaded);
+    }
     this.metrics.configReloads.inc({ result: 'ok' });
     this.log(`config reloaded from ${loaded.file}`);
     this.scheduleNow();
@@ -95,6 +89,7 @@ export class Sidecar {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.reader.close();
     clearTimeout(this.timer);
     clearInterval(this.sweeper);
     const server = this.server;
@@ -108,9 +103,11 @@ export class Sidecar {
     const started = process.hrtime.bigint();
     try {
       const reader = this.reader;
-      const view = await reader.read(now);
+      const { view, gauges } = await reader.read(now);
       if (reader !== this.reader) return; // a reload replaced the reader meanwhile
       this.apply(view);
+      this.metrics.rows = gauges.rows;
+      this.metrics.setSubjectCounts(gauges.counts);
       if (this.lastError) this.log('reading spend from Prometheus works again');
       this.lastError = '';
       if (!this.ready) this.log(`spend read from ${this.config.prometheus.url}; ready`);
@@ -129,78 +126,25 @@ export class Sidecar {
   private apply(view: SpendView): void {
     this.decider.view = view;
     this.metrics.dataAt = view.at;
-    for (const [user, grew] of view.growth.user) this.ledger.absorb(`u:${user}`, grew);
-    for (const [feature, grew] of view.growth.feature) this.ledger.absorb(`f:${feature}`, grew);
-    this.ledger.absorb('g', view.growth.global.get('') ?? 0);
-    this.updateGauges(view);
+    // Only subjects with settled costs waiting can absorb growth: look those up, not every user.
+    for (const key of this.ledger.settledKeys()) {
+      const grew =
+        key === 'g'
+          ? view.growth.global.get('')
+          : key.startsWith('u:')
+            ? view.growth.user.get(key.slice(2))
+            : view.growth.feature.get(key.slice(2));
+      if (grew) this.ledger.absorb(key, grew);
+    }
   }
 
-  private updateGauges(view: SpendView): void {
-    const { budgets } = this.config;
-    const rows: BudgetGaugeRow[] = [];
-    const counts = new Map<string, number>();
-    const add = (
-      scope: BudgetScope,
-      subject: string,
-      window: string,
-      limit: number,
-      warnAt: number,
-      spent: number,
-      gauge: boolean,
-    ) => {
-      const state: CapState =
-        spent >= limit ? 'exceeded' : spent >= warnAt * limit ? 'warning' : 'ok';
-      if (gauge || state !== 'ok') rows.push({ scope, subject, window, limit, spent, state });
-      const key = `${scope}\u0000${window}\u0000${state}`;
-      counts.set(key, (counts.get(key) ?? 0) + 1);
-    };
-    for (const cap of budgets.global ?? [])
-      add(
-        'global',
-        'global',
-        cap.window,
-        cap.limit_usd,
-        cap.warn_at,
-        view.global.get(cap.window) ?? 0,
-        true,
-      );
-    for (const [feature, caps] of Object.entries(budgets.features))
-      for (const cap of caps)
-        add(
-          'feature',
-          feature,
-          cap.window,
-          cap.limit_usd,
-          cap.warn_at,
-          view.spend.feature.get(cap.window)?.get(feature) ?? 0,
-          true,
-        );
-    // Users by label: overrides are keyed by id, so map them to labels once.
-    const overrides = new Map(
-      Object.entries(budgets.users.overrides).map(([id, caps]) => [
-        this.decider.keyOf('user', id).slice(2),
-        { id, caps },
-      ]),
+  private newReader(loaded: LoadedBudgetConfig): SpendThread {
+    const thread = new SpendThread(
+      { connection: connectionOf(loaded), settings: settingsOf(loaded.config) },
+      (timing) => this.metrics.recordQuery(timing),
     );
-    const defaults = budgets.users.default ?? [];
-    const windows = new Set(
-      [...defaults, ...Object.values(budgets.users.overrides).flat()].map((c) => c.window),
-    );
-    for (const window of windows) {
-      for (const [label, spent] of view.spend.user.get(window) ?? []) {
-        const override = overrides.get(label);
-        const cap = (override?.caps ?? defaults).find((c) => c.window === window);
-        if (cap)
-          add('user', override?.id ?? label, window, cap.limit_usd, cap.warn_at, spent, false);
-      }
-    }
-    this.metrics.rows = rows;
-    this.metrics.setSubjectCounts(
-      [...counts].map(([key, count]) => {
-        const [scope, window, state] = key.split('\u0000') as [BudgetScope, string, CapState];
-        return { scope, window, state, count };
-      }),
-    );
+    thread.setGaugeConfig(gaugeConfigOf(loaded));
+    return thread;
   }
 
   private async refreshLoop(): Promise<void> {
@@ -229,8 +173,12 @@ function userIdsOf(loaded: LoadedBudgetConfig): UserIdTransform {
   return new UserIdTransform(loaded.config.user_id_mode, loaded.secrets.userIdHashKey ?? '');
 }
 
-function apiOf(loaded: LoadedBudgetConfig): PrometheusApi {
-  return new PrometheusApi(connectionOf(loaded));
+function gaugeConfigOf(loaded: LoadedBudgetConfig): GaugeConfig {
+  return {
+    budgets: loaded.config.budgets,
+    userIdMode: loaded.config.user_id_mode,
+    userIdHashKey: loaded.secrets.userIdHashKey ?? '',
+  };
 }
 
 /** What the spend reader depends on: equal for two configs that read spend alike. */

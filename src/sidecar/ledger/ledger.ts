@@ -76,6 +76,11 @@ export class BudgetLedger {
     return sum;
   }
 
+  /** Subjects with settled costs Prometheus does not show yet. */
+  settledKeys(): SubjectKey[] {
+    return [...this.settled.keys()];
+  }
+
   /** Prometheus showed `grew` USD more for a subject: that much settled cost is now counted there. */
   absorb(key: SubjectKey, grew: number): void {
     const list = this.settled.get(key);
