@@ -100,7 +100,7 @@ export const budgetConfigSchema = z
           .default('15m')
           .refine((ms) => 900_000 % ms === 0, 'backfill_step must divide 15m (e.g. 1m, 5m, 15m)'),
         /** Timeout of one PromQL query. */
-        timeout: duration('timeout', 100).default('10s'),
+        timeout: duration('timeout', 100).default('2m'),
         /** Extra label matchers for every query, e.g. `job="checkout"` (PromQL syntax). */
         selector: z.string().max(500).default(''),
         basic_auth: z
