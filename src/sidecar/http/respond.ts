@@ -8,6 +8,8 @@ export class RequestProblem extends Error {
     readonly title: string,
     detail: string,
     readonly type: string = PROBLEM_TYPES.invalidRequest,
+    /** Extra answer headers (`allow` of a 405, `www-authenticate` of a 401). */
+    readonly headers: Record<string, string> = {},
   ) {
     super(detail);
   }

@@ -103,11 +103,7 @@ async function handle(sidecar: Sidecar, req: IncomingMessage, res: ServerRespons
       });
       res.end();
     } else {
-      const headers: Record<string, string> =
-        problem.status === 401 ? { 'www-authenticate': 'Bearer' } : {};
-      if (problem.status === 405)
-        headers.allow = (problem as RequestProblem & { allow?: string }).allow ?? '';
-      sendProblem(res, problem.status, requestProblemBody(problem), headers);
+      sendProblem(res, problem.status, requestProblemBody(problem), problem.headers);
     }
   } finally {
     if (endpoint)
@@ -120,9 +116,13 @@ async function handle(sidecar: Sidecar, req: IncomingMessage, res: ServerRespons
 
 function allow(req: IncomingMessage, methods: string[]): void {
   if (methods.includes(req.method ?? '')) return;
-  const err = new RequestProblem(405, 'Method not allowed', `use ${methods.join(' or ')}`);
-  Object.assign(err, { allow: methods.join(', ') });
-  throw err;
+  throw new RequestProblem(
+    405,
+    'Method not allowed',
+    `use ${methods.join(' or ')}`,
+    PROBLEM_TYPES.invalidRequest,
+    { allow: methods.join(', ') },
+  );
 }
 
 function fromHeaders(sidecar: Sidecar, req: IncomingMessage): DecisionRequest {
@@ -214,6 +214,7 @@ function authorize(sidecar: Sidecar, req: IncomingMessage): void {
       'Unauthorized',
       'a valid bearer token is required',
       PROBLEM_TYPES.unauthorized,
+      { 'www-authenticate': 'Bearer' },
     );
   }
 }
