@@ -1,10 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAlertmanager, type AlertmanagerServer } from './helpers/alertmanager';
 import { freePort, ROOT } from './helpers/child';
+import { startPrometheus, type PrometheusServer } from './helpers/prometheus';
+import { startStaticMetrics, type StaticMetrics } from './helpers/sidecar';
 
 /**
  * prometheus/alertmanager.yml: amtool's config check, its routing tree per severity, and delivery
@@ -107,24 +110,47 @@ const budgetAnnotations = (subject: string, what: string) => ({
   runbook_url: 'https://example.com/prometheus/runbook.md#llmbudgetexceeded',
 });
 
+/** An HTTP server collecting Alertmanager webhook payloads POSTed to /alerts. */
+async function startWebhook(): Promise<{
+  url: string;
+  received: WebhookPayload[];
+  close(): Promise<void>;
+}> {
+  const received: WebhookPayload[] = [];
+  const port = await freePort();
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => {
+      if (req.url === '/alerts' && req.method === 'POST')
+        received.push(JSON.parse(body) as WebhookPayload);
+      res.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${port}/alerts`,
+    received,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
+
+const deliveredIn = (received: WebhookPayload[], alertname: string) =>
+  received.flatMap((p) =>
+    p.alerts.filter((a) => a.labels.alertname === alertname).map((a) => ({ p, a })),
+  );
+
 describe('end to end: Alertmanager delivers to a webhook, with inhibition', () => {
   let am: AlertmanagerServer;
-  let hook: Server;
-  const received: WebhookPayload[] = [];
+  let hook: Awaited<ReturnType<typeof startWebhook>>;
 
   beforeAll(async () => {
-    const port = await freePort();
-    hook = createServer((req, res) => {
-      let body = '';
-      req.on('data', (d: Buffer) => (body += d.toString()));
-      req.on('end', () => {
-        if (req.url === '/alerts' && req.method === 'POST')
-          received.push(JSON.parse(body) as WebhookPayload);
-        res.writeHead(200).end();
-      });
-    });
-    await new Promise<void>((r) => hook.listen(port, '127.0.0.1', r));
-    am = await startAlertmanager(renderConfig(`http://127.0.0.1:${port}/alerts`));
+    hook = await startWebhook();
+    am = await startAlertmanager(renderConfig(hook.url));
     const budget = { scope: 'user', window: '1d' };
     await am.postAlerts([
       {
@@ -173,13 +199,10 @@ describe('end to end: Alertmanager delivers to a webhook, with inhibition', () =
 
   afterAll(async () => {
     await am?.stop();
-    await new Promise((r) => hook?.close(r));
+    await hook?.close();
   });
 
-  const delivered = (alertname: string) =>
-    received.flatMap((p) =>
-      p.alerts.filter((a) => a.labels.alertname === alertname).map((a) => ({ p, a })),
-    );
+  const delivered = (alertname: string) => deliveredIn(hook.received, alertname);
 
   it('delivers LlmBudgetExceeded to the pager receiver with the full payload', async () => {
     await eventually(() => expect(delivered('LlmBudgetExceeded')).toHaveLength(1));
@@ -241,6 +264,128 @@ describe('end to end: Alertmanager delivers to a webhook, with inhibition', () =
     expect(state.find((a) => a.labels.alertname === 'LlmBudgetExceeded')?.status.state).toBe(
       'active',
     );
+  });
+});
+
+/**
+ * The shipped rules (prometheus/rules/*.yaml) with every `for:` shortened to 1 s, written to a
+ * temporary folder; returns the folder. Only the durations change.
+ */
+function renderRules(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'llmf-rules-'));
+  const rulesDir = join(ROOT, 'prometheus', 'rules');
+  const files = readdirSync(rulesDir).filter((f) => f.endsWith('.yaml'));
+  expect(files).toContain('alerts.yaml');
+  for (const f of files)
+    writeFileSync(
+      join(dir, f),
+      readFileSync(join(rulesDir, f), 'utf8').replace(/^(\s*)for: \S+/gm, '$1for: 1s'),
+    );
+  return dir;
+}
+
+const gauge = (name: string, values: [string, string, number][]) =>
+  [
+    `# TYPE ${name} gauge`,
+    ...values.map(
+      ([subject, window, v]) =>
+        `${name}{scope="user",subject="${subject}",window="${window}"} ${v}`,
+    ),
+  ].join('\n');
+
+describe('end to end: Prometheus fires budget alerts from scraped sidecar metrics, Alertmanager delivers', () => {
+  let am: AlertmanagerServer;
+  let prom: PrometheusServer;
+  let sidecar: StaticMetrics;
+  let hook: Awaited<ReturnType<typeof startWebhook>>;
+  let rulesDir: string;
+
+  beforeAll(async () => {
+    hook = await startWebhook();
+    am = await startAlertmanager(renderConfig(hook.url));
+    // What the budget sidecar exports: alice over her daily cap (and at 85% of her monthly one),
+    // bob at 90% of his daily cap, carol at 50%.
+    sidecar = await startStaticMetrics(
+      [
+        gauge('llm_budget_limit_usd', [
+          ['alice', '1d', 10],
+          ['alice', '30d', 100],
+          ['bob', '1d', 10],
+          ['carol', '1d', 10],
+        ]),
+        gauge('llm_budget_spent_usd', [
+          ['alice', '1d', 12.5],
+          ['alice', '30d', 85],
+          ['bob', '1d', 9],
+          ['carol', '1d', 5],
+        ]),
+        '',
+      ].join('\n'),
+    );
+    rulesDir = renderRules();
+    prom = await startPrometheus({
+      targets: [sidecar.target],
+      extraConfig: [
+        'rule_files:',
+        `  - ${join(rulesDir, '*.yaml')}`,
+        'alerting:',
+        '  alertmanagers:',
+        `    - static_configs: [{ targets: ['${new URL(am.url).host}'] }]`,
+      ].join('\n'),
+    });
+  });
+
+  afterAll(async () => {
+    await prom?.stop();
+    await am?.stop();
+    await sidecar?.stop();
+    await hook?.close();
+    if (rulesDir) rmSync(rulesDir, { recursive: true, force: true });
+  });
+
+  const delivered = (alertname: string) => deliveredIn(hook.received, alertname);
+
+  it('delivers LlmBudgetExceeded for alice/1d with its labels and annotations', async () => {
+    await eventually(() => expect(delivered('LlmBudgetExceeded')).toHaveLength(1), 30_000);
+    const first = delivered('LlmBudgetExceeded')[0];
+    if (!first) throw new Error('not delivered');
+    const { p, a } = first;
+    expect(p.status).toBe('firing');
+    expect(p.receiver).toBe('pager');
+    expect(p.groupKey).toContain('alertname="LlmBudgetExceeded"');
+    expect(a.labels).toEqual({
+      alertname: 'LlmBudgetExceeded',
+      severity: 'critical',
+      scope: 'user',
+      subject: 'alice',
+      window: '1d',
+      job: 'app',
+      instance: sidecar.target,
+    });
+    expect(a.annotations.summary).toBe('LLM budget exceeded: user "alice".');
+    expect(a.annotations.description).toContain('$12.5');
+    expect(a.annotations.runbook_url).toMatch(/prometheus\/runbook\.md#llmbudgetexceeded$/);
+  });
+
+  it('delivers the warnings of bob/1d and alice/30d, not one for alice/1d nor carol', async () => {
+    await eventually(
+      () =>
+        expect(
+          delivered('LlmBudgetWarning')
+            .map(({ a }) => `${a.labels.subject}/${a.labels.window}`)
+            .sort(),
+        ).toEqual(['alice/30d', 'bob/1d']),
+      30_000,
+    );
+    // A few more evaluations and group intervals: nothing else arrives.
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(
+      delivered('LlmBudgetWarning')
+        .map(({ a }) => `${a.labels.subject}/${a.labels.window}`)
+        .sort(),
+    ).toEqual(['alice/30d', 'bob/1d']);
+    expect(delivered('LlmBudgetWarning').map(({ p }) => p.receiver)).toEqual(['team', 'team']);
+    expect(delivered('LlmBudgetExceeded')).toHaveLength(1);
   });
 });
 
