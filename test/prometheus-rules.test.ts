@@ -22,6 +22,9 @@ const yamlFiles = (dir: string) =>
     .sort()
     .map((f) => join(dir, f));
 
+/** The first capture group of every match of `re` in `s`. */
+const captures = (s: string, re: RegExp): string[] => [...s.matchAll(re)].map((m) => m[1] ?? '');
+
 function promtool(args: string[]) {
   const r = spawnSync('promtool', args, { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
   return { code: r.status, out: `${r.stdout}${r.stderr}` };
@@ -84,7 +87,7 @@ function knownMetrics(): Set<string> {
       for (const s of ['_bucket', '_sum', '_count']) names.add(m.promName + s);
   }
   const sidecar = readFileSync(join(ROOT, 'src', 'sidecar', 'metrics.ts'), 'utf8');
-  for (const [, name] of sidecar.matchAll(/name: '(llm_[a-z_]+)'/g)) {
+  for (const name of captures(sidecar, /name: '(llm_[a-z_]+)'/g)) {
     names.add(name);
     for (const s of ['_bucket', '_sum', '_count']) names.add(name + s);
   }
@@ -98,8 +101,8 @@ function knownLabels(): Set<string> {
   for (const m of Object.values(METRICS))
     for (const l of m.labels as readonly string[]) labels.add(l.replace(/\./g, '_'));
   const sidecar = readFileSync(join(ROOT, 'src', 'sidecar', 'metrics.ts'), 'utf8');
-  for (const [, list] of sidecar.matchAll(/labelNames: \[([^\]]*)\]/g))
-    for (const [, l] of list.matchAll(/'([a-z_]+)'/g)) labels.add(l);
+  for (const list of captures(sidecar, /labelNames: \[([^\]]*)\]/g))
+    for (const l of captures(list, /'([a-z_]+)'/g)) labels.add(l);
   return labels;
 }
 
@@ -120,15 +123,14 @@ function promqlNames(expr: string): { metrics: string[]; labels: string[] } {
     return ' ';
   });
   e = e.replace(/\{([^}]*)\}/g, (_, inner: string) => {
-    for (const [, l] of inner.matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)\s*(?:=~|!~|!=|=)/g))
-      labels.push(l);
+    labels.push(...captures(inner, /([a-zA-Z_][a-zA-Z0-9_]*)\s*(?:=~|!~|!=|=)/g));
     return ' ';
   });
   e = e.replace(/\[[^\]]*\]/g, ' ');
   const metrics: string[] = [];
   for (const m of e.matchAll(/(?<![\w.])([a-zA-Z_:][a-zA-Z0-9_:]*)(\s*\()?/g)) {
-    const [, name, call] = m;
-    if (call || KEYWORDS.has(name) || /^(inf|nan)$/i.test(name)) continue;
+    const name = m[1] ?? '';
+    if (m[2] || KEYWORDS.has(name) || /^(inf|nan)$/i.test(name)) continue;
     metrics.push(name);
   }
   return { metrics, labels };
@@ -166,7 +168,9 @@ describe('prometheus/: promtool', () => {
       'llm-budget-sidecar': ['127.0.0.1:8787'],
     });
     expect(conf.rule_files).toEqual(['rules/*.yaml']);
-    expect(conf.alerting.alertmanagers[0].static_configs[0].targets).toEqual(['127.0.0.1:9093']);
+    expect(
+      conf.alerting.alertmanagers.flatMap((a) => a.static_configs.flatMap((c) => c.targets)),
+    ).toEqual(['127.0.0.1:9093']);
   });
 
   it('promtool test rules passes every unit test file', () => {
