@@ -387,6 +387,40 @@ describe('end to end: Prometheus fires budget alerts from scraped sidecar metric
     expect(delivered('LlmBudgetWarning').map(({ p }) => p.receiver)).toEqual(['team', 'team']);
     expect(delivered('LlmBudgetExceeded')).toHaveLength(1);
   });
+
+  it('sends a resolved notification when the spend falls back under the cap', async () => {
+    // A new window: alice's daily spend restarts (bob, carol and alice/30d unchanged).
+    sidecar.set(
+      [
+        gauge('llm_budget_limit_usd', [
+          ['alice', '1d', 10],
+          ['alice', '30d', 100],
+          ['bob', '1d', 10],
+          ['carol', '1d', 10],
+        ]),
+        gauge('llm_budget_spent_usd', [
+          ['alice', '1d', 0.5],
+          ['alice', '30d', 85],
+          ['bob', '1d', 9],
+          ['carol', '1d', 5],
+        ]),
+        '',
+      ].join('\n'),
+    );
+    await eventually(
+      () =>
+        expect(
+          delivered('LlmBudgetExceeded').map(({ p, a }) => `${p.receiver} ${p.status} ${a.status}`),
+        ).toEqual(['pager firing firing', 'pager resolved resolved']),
+      30_000,
+    );
+    // Resolving alice/1d brings no warning for it either.
+    expect(
+      delivered('LlmBudgetWarning').filter(
+        ({ a }) => a.labels.subject === 'alice' && a.labels.window === '1d',
+      ),
+    ).toEqual([]);
+  });
 });
 
 async function eventually(check: () => void, ms = 15_000): Promise<void> {
