@@ -33,6 +33,27 @@ describe('amtool', () => {
     expect(run.status, run.out).toBe(0);
   });
 
+  it('check-config accepts the commented Slack, e-mail and PagerDuty receivers once uncommented', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'llmf-am-check-'));
+    try {
+      const all = uncomment(readFileSync(CONFIG, 'utf8'), [
+        'slack_configs',
+        'email_configs',
+        'pagerduty_configs',
+      ]);
+      for (const key of ['slack_configs:', 'email_configs:', 'pagerduty_configs:', 'smtp_from:'])
+        expect(all).toMatch(new RegExp(`^\\s*${key}`, 'm'));
+      expect(all).toMatch(/^\s*Subject: '\{\{ template "llmfinops.title" \. \}\}'$/m);
+      const file = join(dir, 'alertmanager.yml');
+      writeFileSync(file, all.replace('- templates/*.tmpl', `- ${TEMPLATES}`));
+      const run = amtool(['check-config', file]);
+      expect(run.status, run.out).toBe(0);
+      expect(run.out).toContain('4 receivers');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it.each([
     ['pager', ['alertname=LlmBudgetExceeded', 'severity=critical', 'scope=user', 'subject=alice']],
     ['team', ['alertname=LlmBudgetWarning', 'severity=warning', 'feature=search']],
@@ -92,9 +113,29 @@ interface WebhookPayload {
   }[];
 }
 
+/**
+ * Uncomments the shipped config's commented receiver blocks named in `blocks` (`slack_configs`,
+ * `email_configs`, `pagerduty_configs`) and the commented `global` settings (smtp_*, slack_*).
+ */
+function uncomment(config: string, blocks: string[]): string {
+  let active = false;
+  return config
+    .split('\n')
+    .map((line) => {
+      const m = /^(\s*)# (.*)$/.exec(line);
+      if (!m) return ((active = false), line);
+      const [, indent = '', content = ''] = m;
+      const block = /^(\w+_configs):$/.exec(content)?.[1];
+      if (block !== undefined) active = blocks.includes(block);
+      else if (!/^\s*(- )?(\w+|Subject):|^\s*- /.test(content)) active = false;
+      else if (/^(smtp|slack)_\w+:/.test(content) && blocks.length > 0) return indent + content;
+      return active ? indent + content : line;
+    })
+    .join('\n');
+}
+
 /** The shipped config, delivering to `url`, with 1 s group timings and an absolute template path. */
-function renderConfig(url: string): string {
-  const shipped = readFileSync(CONFIG, 'utf8');
+function renderConfig(url: string, shipped = readFileSync(CONFIG, 'utf8')): string {
   // Every receiver's webhook (the header comment mentions the URL too).
   expect(shipped.split(`- url: ${SHIPPED_URL}`).length - 1).toBe(4);
   return shipped
