@@ -151,13 +151,22 @@ const budgetAnnotations = (subject: string, what: string) => ({
   runbook_url: 'https://example.com/prometheus/runbook.md#llmbudgetexceeded',
 });
 
+interface SlackPayload {
+  channel: string;
+  attachments: { title: string; title_link: string; text: string }[];
+}
+
 /** An HTTP server collecting Alertmanager webhook payloads POSTed to /alerts. */
 async function startWebhook(): Promise<{
   url: string;
+  /** Where Slack messages go: Slack's incoming-webhook API, as Alertmanager calls it. */
+  slackUrl: string;
   received: WebhookPayload[];
+  slack: SlackPayload[];
   close(): Promise<void>;
 }> {
   const received: WebhookPayload[] = [];
+  const slack: SlackPayload[] = [];
   const port = await freePort();
   const server = createServer((req, res) => {
     let body = '';
@@ -165,13 +174,17 @@ async function startWebhook(): Promise<{
     req.on('end', () => {
       if (req.url === '/alerts' && req.method === 'POST')
         received.push(JSON.parse(body) as WebhookPayload);
-      res.writeHead(200).end();
+      if (req.url === '/slack' && req.method === 'POST')
+        slack.push(JSON.parse(body) as SlackPayload);
+      res.writeHead(200).end('ok');
     });
   });
   await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
   return {
     url: `http://127.0.0.1:${port}/alerts`,
+    slackUrl: `http://127.0.0.1:${port}/slack`,
     received,
+    slack,
     close: () =>
       new Promise<void>((r) => {
         server.closeAllConnections();
@@ -191,7 +204,13 @@ describe('end to end: Alertmanager delivers to a webhook, with inhibition', () =
 
   beforeAll(async () => {
     hook = await startWebhook();
-    am = await startAlertmanager(renderConfig(hook.url));
+    // The shipped config with its Slack receivers uncommented, Slack's API being the test's server.
+    const withSlack = uncomment(readFileSync(CONFIG, 'utf8'), ['slack_configs']).replace(
+      'slack_api_url_file: /etc/alertmanager/slack-webhook-url',
+      `slack_api_url: ${hook.slackUrl}`,
+    );
+    expect(withSlack).toContain(`slack_api_url: ${hook.slackUrl}`);
+    am = await startAlertmanager(renderConfig(hook.url, withSlack));
     const budget = { scope: 'user', window: '1d' };
     await am.postAlerts([
       {
@@ -292,6 +311,40 @@ describe('end to end: Alertmanager delivers to a webhook, with inhibition', () =
     );
     expect(aliceWarning?.status.state).toBe('suppressed');
     expect(aliceWarning?.status.inhibitedBy).toHaveLength(1);
+  });
+
+  it('renders the Slack messages with the shipped templates', async () => {
+    await eventually(() =>
+      expect(hook.slack.map((m) => m.channel).sort()).toEqual(
+        expect.arrayContaining(['#llm-finops', '#llm-finops-oncall']),
+      ),
+    );
+    const exceeded = hook.slack
+      .flatMap((m) => m.attachments.map((a) => ({ channel: m.channel, ...a })))
+      .find((a) => a.title.includes('LlmBudgetExceeded'));
+    expect(exceeded).toMatchObject({
+      channel: '#llm-finops-oncall',
+      title: '[FIRING:1] LlmBudgetExceeded subject=alice (window 1d)',
+      title_link: 'https://grafana.example.com/d/llm-finops-overview/finops-overview',
+    });
+    const annotations = budgetAnnotations('alice', 'exceeded');
+    const lines = exceeded?.text.split('\n') ?? [];
+    expect(lines[0]).toBe(`*CRITICAL* ${annotations.summary}`);
+    expect(lines).toContain(annotations.description);
+    expect(lines).toContain('Labels: scope=user severity=critical subject=alice window=1d');
+    expect(lines).toContain(`Runbook: ${annotations.runbook_url}`);
+    expect(lines).toContain(
+      'Dashboard: https://grafana.example.com/d/llm-finops-overview/finops-overview',
+    );
+    expect(lines).toContain(`Silence: ${am.url}/#/silences/new`);
+    expect(lines.some((l) => l.startsWith('Since: '))).toBe(true);
+    const warning = hook.slack
+      .flatMap((m) => m.attachments.map((a) => ({ channel: m.channel, ...a })))
+      .find((a) => a.title.includes('LlmBudgetWarning'));
+    expect(warning?.channel).toBe('#llm-finops');
+    expect(warning?.title).toBe('[FIRING:2] LlmBudgetWarning');
+    expect(warning?.text).toContain('subject=bob');
+    expect(warning?.text).toContain('window=30d');
   });
 
   it('telemetry absent inhibits anomalies and runaway users, not budgets', async () => {
