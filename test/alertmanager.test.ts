@@ -250,6 +250,15 @@ describe('end to end: Alertmanager delivers to a webhook, with inhibition', () =
         labels: { alertname: 'LlmCostPerRequestAnomaly', severity: 'warning', feature: 'search' },
         annotations: { summary: 'anomaly', description: 'x', runbook_url: 'x' },
       },
+      // Grouping by alertname and feature: two groups, one per feature.
+      ...[
+        ['search', 'gpt-4o'],
+        ['search', 'gpt-4o-mini'],
+        ['chat', 'gpt-4o'],
+      ].map(([feature = '', model = '']) => ({
+        labels: { alertname: 'LlmGroupingProbe', severity: 'warning', feature, model },
+        annotations: { summary: `probe ${feature} ${model}`, description: 'x', runbook_url: 'x' },
+      })),
       {
         labels: { alertname: 'LlmRunawayUser', severity: 'critical', subject: 'carol' },
         annotations: { summary: 'runaway', description: 'x', runbook_url: 'x' },
@@ -345,6 +354,39 @@ describe('end to end: Alertmanager delivers to a webhook, with inhibition', () =
     expect(warning?.title).toBe('[FIRING:2] LlmBudgetWarning');
     expect(warning?.text).toContain('subject=bob');
     expect(warning?.text).toContain('window=30d');
+  });
+
+  it('groups by alertname and feature, with the feature in the Slack title and Grafana link', async () => {
+    await eventually(() => expect(delivered('LlmGroupingProbe')).toHaveLength(3));
+    const groups = new Map(
+      hook.received
+        .filter((p) => p.groupLabels.alertname === 'LlmGroupingProbe')
+        .map((p) => [p.groupLabels.feature, p]),
+    );
+    expect([...groups.keys()].sort()).toEqual(['chat', 'search']);
+    expect(groups.get('search')?.groupLabels).toEqual({
+      alertname: 'LlmGroupingProbe',
+      feature: 'search',
+    });
+    expect(
+      groups
+        .get('search')
+        ?.alerts.map((a) => a.labels.model)
+        .sort(),
+    ).toEqual(['gpt-4o', 'gpt-4o-mini']);
+    expect(groups.get('chat')?.alerts).toHaveLength(1);
+    await eventually(() =>
+      expect(
+        hook.slack
+          .flatMap((m) => m.attachments)
+          .filter((a) => a.title.includes('LlmGroupingProbe'))
+          .map((a) => `${a.title} ${a.title_link}`)
+          .sort(),
+      ).toEqual([
+        '[FIRING:1] LlmGroupingProbe feature=chat https://grafana.example.com/d/llm-finops-overview/finops-overview?var-feature=chat',
+        '[FIRING:2] LlmGroupingProbe feature=search https://grafana.example.com/d/llm-finops-overview/finops-overview?var-feature=search',
+      ]),
+    );
   });
 
   it('telemetry absent inhibits anomalies and runaway users, not budgets', async () => {
