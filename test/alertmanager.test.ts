@@ -10,9 +10,15 @@ import { startPrometheus, type PrometheusServer } from './helpers/prometheus';
 import { startStaticMetrics, type StaticMetrics } from './helpers/sidecar';
 
 /**
- * prometheus/alertmanager.yml: amtool's config check, its routing tree per severity, and delivery
- * end to end with a real Alertmanager (the shipped file, only the webhook URL, timings and template
- * path replaced) to a webhook receiver run by the test, with inhibition.
+ * prometheus/alertmanager.yml and prometheus/templates/:
+ * - amtool: check-config (also with the commented Slack, e-mail and PagerDuty receivers
+ *   uncommented), the routing tree per severity, template rendering;
+ * - a real Alertmanager (the shipped file, only the webhook URL, group timings and template path
+ *   replaced, Slack uncommented towards the test) fed through its API: payloads, grouping by
+ *   alertname and feature, both inhibition rules, Slack messages from the templates;
+ * - fully end to end: a real Prometheus with the shipped rules (only `for:` shortened) scrapes
+ *   budget metrics as the sidecar exports them and fires to that Alertmanager; delivered and
+ *   resolved notifications are asserted.
  */
 
 const CONFIG = join(ROOT, 'prometheus', 'alertmanager.yml');
