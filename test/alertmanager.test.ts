@@ -247,6 +247,17 @@ describe('end to end: Alertmanager delivers to a webhook, with inhibition', () =
         },
         annotations: budgetAnnotations('alice', 'is near'),
       },
+      // The same cap in another environment (another Prometheus server): not inhibited.
+      {
+        labels: {
+          alertname: 'LlmBudgetWarning',
+          severity: 'warning',
+          ...budget,
+          subject: 'alice',
+          environment: 'staging',
+        },
+        annotations: budgetAnnotations('alice', 'is near'),
+      },
       // Telemetry absent silences anomalies, whatever their feature, but not budget alerts.
       {
         labels: { alertname: 'LlmTelemetryAbsent', severity: 'critical' },
@@ -254,6 +265,16 @@ describe('end to end: Alertmanager delivers to a webhook, with inhibition', () =
       },
       {
         labels: { alertname: 'LlmCostPerRequestAnomaly', severity: 'warning', feature: 'search' },
+        annotations: { summary: 'anomaly', description: 'x', runbook_url: 'x' },
+      },
+      // Another Prometheus server (external label environment): not inhibited by this one.
+      {
+        labels: {
+          alertname: 'LlmCostPerRequestAnomaly',
+          severity: 'warning',
+          feature: 'chat',
+          environment: 'staging',
+        },
         annotations: { summary: 'anomaly', description: 'x', runbook_url: 'x' },
       },
       // Grouping by alertname and feature: two groups, one per feature.
@@ -306,23 +327,31 @@ describe('end to end: Alertmanager delivers to a webhook, with inhibition', () =
   it('delivers the warnings not covered by the exceeded budget, and not the inhibited one', async () => {
     await eventually(() =>
       expect(
-        delivered('LlmBudgetWarning').map(({ a }) => `${a.labels.subject}/${a.labels.window}`),
-      ).toEqual(expect.arrayContaining(['bob/1d', 'alice/30d'])),
+        delivered('LlmBudgetWarning').map(
+          ({ a }) =>
+            `${a.labels.subject}/${a.labels.window}${a.labels.environment ? ` (${a.labels.environment})` : ''}`,
+        ),
+      ).toEqual(expect.arrayContaining(['bob/1d', 'alice/30d', 'alice/1d (staging)'])),
     );
     // Two more group intervals: the inhibited alert would have been sent by now.
     await new Promise((r) => setTimeout(r, 2_500));
     const warnings = delivered('LlmBudgetWarning');
     expect(warnings.every(({ p }) => p.receiver === 'team' && p.status === 'firing')).toBe(true);
-    expect(warnings.map(({ a }) => `${a.labels.subject}/${a.labels.window}`).sort()).toEqual([
-      'alice/30d',
-      'bob/1d',
-    ]);
+    expect(
+      warnings
+        .map(
+          ({ a }) =>
+            `${a.labels.subject}/${a.labels.window}${a.labels.environment ? ` (${a.labels.environment})` : ''}`,
+        )
+        .sort(),
+    ).toEqual(['alice/1d (staging)', 'alice/30d', 'bob/1d']);
     const state = await am.alerts();
     const aliceWarning = state.find(
       (a) =>
         a.labels.alertname === 'LlmBudgetWarning' &&
         a.labels.subject === 'alice' &&
-        a.labels.window === '1d',
+        a.labels.window === '1d' &&
+        !a.labels.environment,
     );
     expect(aliceWarning?.status.state).toBe('suppressed');
     expect(aliceWarning?.status.inhibitedBy).toHaveLength(1);
@@ -357,7 +386,7 @@ describe('end to end: Alertmanager delivers to a webhook, with inhibition', () =
       .flatMap((m) => m.attachments.map((a) => ({ channel: m.channel, ...a })))
       .find((a) => a.title.includes('LlmBudgetWarning'));
     expect(warning?.channel).toBe('#llm-finops');
-    expect(warning?.title).toBe('[FIRING:2] LlmBudgetWarning');
+    expect(warning?.title).toBe('[FIRING:3] LlmBudgetWarning');
     expect(warning?.text).toContain('subject=bob');
     expect(warning?.text).toContain('window=30d');
   });
@@ -395,14 +424,24 @@ describe('end to end: Alertmanager delivers to a webhook, with inhibition', () =
     );
   });
 
-  it('telemetry absent inhibits anomalies and runaway users, not budgets', async () => {
+  it('telemetry absent inhibits anomalies and runaway users of its environment, not budgets', async () => {
     await eventually(() => expect(delivered('LlmTelemetryAbsent')).toHaveLength(1));
     await new Promise((r) => setTimeout(r, 2_500));
-    expect(delivered('LlmCostPerRequestAnomaly')).toEqual([]);
+    expect(delivered('LlmCostPerRequestAnomaly').map(({ a }) => a.labels)).toEqual([
+      {
+        alertname: 'LlmCostPerRequestAnomaly',
+        severity: 'warning',
+        feature: 'chat',
+        environment: 'staging',
+      },
+    ]);
     expect(delivered('LlmRunawayUser')).toEqual([]);
     const state = await am.alerts();
     for (const name of ['LlmCostPerRequestAnomaly', 'LlmRunawayUser'])
-      expect(state.find((a) => a.labels.alertname === name)?.status.state, name).toBe('suppressed');
+      expect(
+        state.find((a) => a.labels.alertname === name && !a.labels.environment)?.status.state,
+        name,
+      ).toBe('suppressed');
     expect(state.find((a) => a.labels.alertname === 'LlmBudgetExceeded')?.status.state).toBe(
       'active',
     );
