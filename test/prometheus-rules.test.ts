@@ -194,6 +194,7 @@ describe('prometheus/: conventions', () => {
         'LlmBudgetSidecarStale',
         'LlmBudgetWarning',
         'LlmCacheHitRateDrop',
+        'LlmCostPerRequestAnomaly',
         'LlmRunawayUser',
         'LlmSavingsNegative',
         'LlmTelemetryAbsent',
