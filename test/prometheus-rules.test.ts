@@ -199,6 +199,7 @@ describe('prometheus/: conventions', () => {
         'LlmSavingsNegative',
         'LlmTelemetryAbsent',
         'LlmUnpricedModelSeen',
+        'LlmUserFarAbovePeers',
       ].sort(),
     );
   });
