@@ -191,6 +191,7 @@ describe('prometheus/: conventions', () => {
     expect(alerts.map((a) => a.alert).sort()).toEqual(
       [
         'LlmBudgetExceeded',
+        'LlmBudgetProjectedOverrun',
         'LlmBudgetSidecarStale',
         'LlmBudgetWarning',
         'LlmCacheHitRateDrop',
