@@ -199,6 +199,7 @@ describe('prometheus/: conventions', () => {
         'LlmRunawayUser',
         'LlmSavingsNegative',
         'LlmTelemetryAbsent',
+        'LlmTierMixShift',
         'LlmUnpricedModelSeen',
         'LlmUserFarAbovePeers',
       ].sort(),
