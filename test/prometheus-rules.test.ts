@@ -202,6 +202,7 @@ describe('prometheus/: conventions', () => {
         'LlmTierMixShift',
         'LlmUnpricedModelSeen',
         'LlmUserFarAbovePeers',
+        'LlmVolumeSpike',
       ].sort(),
     );
   });
