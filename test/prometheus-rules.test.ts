@@ -183,7 +183,8 @@ describe('prometheus/: promtool', () => {
     // One "Unit Testing: <file>" line followed by SUCCESS per file.
     const results = [...r.out.matchAll(/Unit Testing:\s+(\S+)\s+(SUCCESS|FAILED)/g)];
     expect(results.map((m) => [m[1], m[2]])).toEqual(files.map((f) => [f, 'SUCCESS']));
-  });
+    // promtool evaluates every rule at every step of weeks-long cases: 20-30 s here.
+  }, 120_000);
 });
 
 describe('prometheus/: conventions', () => {
