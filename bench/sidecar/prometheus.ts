@@ -3,10 +3,11 @@
  * backfilled with promtool, served on a free port from a temporary folder. A small copy of what
  * test/helpers/prometheus.ts does, since test/ is not part of the build.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../../demo/free-port';
+import { stopProcess, waitReady } from '../../demo/service-process';
 
 export interface BenchPrometheus {
   readonly url: string;
@@ -46,28 +47,6 @@ export async function startPrometheus(dataDir: string, confDir: string): Promise
     log = (log + d.toString()).slice(-20_000);
   });
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`prometheus exited ${proc.exitCode}:\n${log}`);
-    if (Date.now() > deadline) {
-      await kill(proc);
-      throw new Error(`prometheus not ready after 60 s:\n${log}`);
-    }
-    const ready = await fetch(`${url}/-/ready`).then(
-      (res) => res.ok,
-      () => false,
-    );
-    if (ready) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { url, pid: proc.pid ?? 0, stop: () => kill(proc) };
-}
-
-async function kill(proc: ChildProcess): Promise<void> {
-  if (proc.exitCode !== null || proc.signalCode !== null) return;
-  const exited = new Promise((r) => proc.once('exit', r));
-  proc.kill('SIGTERM');
-  const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
+  await waitReady('prometheus', url, proc, () => log, 60_000);
+  return { url, pid: proc.pid ?? 0, stop: () => stopProcess(proc) };
 }

@@ -1,8 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../demo/free-port';
+import { stopProcess, waitReady } from '../../demo/service-process';
 
 /** A real Alertmanager started for one test, on a free port with its own storage folder. */
 export interface AlertmanagerServer {
@@ -62,12 +63,12 @@ export async function startAlertmanager(config: string): Promise<AlertmanagerSer
   const stop = async () => {
     if (!stopped) {
       stopped = true;
-      await kill(proc);
+      await stopProcess(proc);
     }
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await waitReady(url, proc, () => log);
+    await waitReady('alertmanager', url, proc, () => log);
   } catch (e) {
     await stop();
     throw e;
@@ -90,28 +91,4 @@ export async function startAlertmanager(config: string): Promise<AlertmanagerSer
     },
     stop,
   };
-}
-
-async function waitReady(url: string, proc: ChildProcess, log: () => string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (proc.exitCode !== null) throw new Error(`alertmanager exited ${proc.exitCode}:\n${log()}`);
-    try {
-      const res = await fetch(`${url}/-/ready`);
-      if (res.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`alertmanager not ready after 30 s:\n${log()}`);
-}
-
-async function kill(proc: ChildProcess): Promise<void> {
-  if (proc.exitCode !== null || proc.signalCode !== null) return;
-  const exited = new Promise((r) => proc.once('exit', r));
-  proc.kill('SIGTERM');
-  const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
 }

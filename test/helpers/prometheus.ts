@@ -1,8 +1,9 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../demo/free-port';
+import { stopProcess, waitReady } from '../../demo/service-process';
 
 /** A real Prometheus server started for one test, on a free port with its own data folder. */
 export interface PrometheusServer {
@@ -72,12 +73,12 @@ export async function startPrometheus(options: PrometheusOptions = {}): Promise<
     if (log.length > 200_000) log = log.slice(-100_000);
   });
   const url = `http://127.0.0.1:${port}`;
-  await waitReady(url, proc, () => log);
+  await waitReady('prometheus', url, proc, () => log);
   let stopped = false;
   const halt = async (removeData: boolean) => {
     if (!stopped) {
       stopped = true;
-      await kill(proc);
+      await stopProcess(proc);
     }
     rmSync(confDir, { recursive: true, force: true });
     if (removeData) rmSync(dataDir, { recursive: true, force: true });
@@ -118,29 +119,4 @@ export function backfill(openMetrics: string): string {
   if (run.status !== 0) throw new Error(`promtool failed: ${run.stderr}${run.stdout}`);
   rmSync(input);
   return dataDir;
-}
-
-async function waitReady(url: string, proc: ChildProcess, log: () => string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (proc.exitCode !== null) throw new Error(`prometheus exited ${proc.exitCode}:\n${log()}`);
-    try {
-      const res = await fetch(`${url}/-/ready`);
-      if (res.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  await kill(proc);
-  throw new Error(`prometheus not ready after 30 s:\n${log()}`);
-}
-
-async function kill(proc: ChildProcess): Promise<void> {
-  if (proc.exitCode !== null || proc.signalCode !== null) return;
-  const exited = new Promise((r) => proc.once('exit', r));
-  proc.kill('SIGTERM');
-  const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
 }
