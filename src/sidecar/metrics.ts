@@ -26,6 +26,8 @@ export class SidecarMetrics {
   readonly registry = new Registry();
   /** Rows of the last refresh; read at scrape time, so a refresh costs no metric updates. */
   rows: BudgetGaugeRow[] = [];
+  /** Subjects per scope, window and state at the last refresh. */
+  subjectCounts: SubjectCount[] = [];
   /** Evaluation time (ms) of the spend data in force, or undefined before the first refresh. */
   dataAt: number | undefined;
 
@@ -95,9 +97,7 @@ export class SidecarMetrics {
           this.set({ scope: r.scope, subject: r.subject, window: r.window }, r.spent);
       },
     });
-    let subjectCounts: { scope: BudgetScope; window: string; state: CapState; count: number }[] =
-      [];
-    this.setSubjectCounts = (counts) => (subjectCounts = counts);
+    const subjectCounts = () => this.subjectCounts;
     new Gauge({
       name: 'llm_budget_subjects',
       help: 'Subjects with spend per scope, window and state (ok, warning, exceeded); users by their default or override caps.',
@@ -105,7 +105,7 @@ export class SidecarMetrics {
       registers: [this.registry],
       collect() {
         this.reset();
-        for (const c of subjectCounts)
+        for (const c of subjectCounts())
           this.set({ scope: c.scope, window: c.window, state: c.state }, c.count);
       },
     });
@@ -135,9 +135,6 @@ export class SidecarMetrics {
     });
     collectDefaultMetrics({ register: this.registry });
   }
-
-  /** Replaced in the constructor: sets the per-state subject counts of the last refresh. */
-  setSubjectCounts: (counts: SubjectCount[]) => void = () => undefined;
 
   /** A query's duration, and its failure by kind. */
   recordQuery(timing: QueryTiming): void {

@@ -107,7 +107,7 @@ export class Sidecar {
       if (reader !== this.reader) return; // a reload replaced the reader meanwhile
       this.apply(view);
       this.metrics.rows = gauges.rows;
-      this.metrics.setSubjectCounts(gauges.counts);
+      this.metrics.subjectCounts = gauges.counts;
       if (this.lastError) this.log('reading spend from Prometheus works again');
       this.lastError = '';
       if (!this.ready) this.log(`spend read from ${this.config.prometheus.url}; ready`);
