@@ -62,7 +62,7 @@ budgets:
     chat:
       - { window: month, limit_usd: 100 }
     agent:
-      - { window: day, limit_usd: 2 }
+      - { window: day, limit_usd: 2, warn_at: 0.5 }
   users:
     default:
       - { window: month, limit_usd: 1, warn_at: 0.8 }
@@ -98,6 +98,9 @@ budgets:
   global:
     - { window: month, limit_usd: 10 }
 `;
+
+/** warn_at of mainConfig's caps that do not use the default 0.8. */
+const WARN_AT: Record<string, number> = { agent: 0.5 };
 
 const HOUR = 3_600_000;
 const IST = 5.5 * HOUR;
@@ -495,6 +498,9 @@ describe('/metrics', () => {
     for (const [scope, subject, window, limit, spent] of rows) {
       expect(gauge('llm_budget_limit_usd', scope, subject, window), subject).toBe(limit);
       expect(gauge('llm_budget_spent_usd', scope, subject, window), subject).toBe(spent);
+      expect(gauge('llm_budget_warn_usd', scope, subject, window), subject).toBe(
+        limit * (WARN_AT[subject] ?? 0.8),
+      );
     }
     // Users within their caps are counted, not listed (a gauge per user would not scale).
     expect(gauge('llm_budget_spent_usd', 'user', 'under', 'month')).toBeUndefined();

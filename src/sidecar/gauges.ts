@@ -1,7 +1,7 @@
 import type { UserIdTransform } from '../attribution/user-id';
 import type { BudgetScope } from '../contract/budget';
 import type { BudgetConfig } from './config/schema';
-import type { CapState } from './decide/decision';
+import { capState, type CapState } from './decide/decision';
 import type { BudgetGaugeRow, SubjectCount } from './metrics';
 import type { SpendView } from './spend/spend-reader';
 
@@ -25,11 +25,17 @@ export function budgetGauges(
     spent: number,
     always: boolean,
   ) => {
-    const limit = cap.limit_usd;
-    const state: CapState =
-      spent >= limit ? 'exceeded' : spent >= cap.warn_at * limit ? 'warning' : 'ok';
+    const state = capState(spent, cap);
     if (always || state !== 'ok')
-      rows.push({ scope, subject, window: cap.window, limit, spent, state });
+      rows.push({
+        scope,
+        subject,
+        window: cap.window,
+        limit: cap.limit_usd,
+        warn: cap.warn_at * cap.limit_usd,
+        spent,
+        state,
+      });
     const key = `${scope}\u0000${cap.window}\u0000${state}`;
     counts.set(key, (counts.get(key) ?? 0) + 1);
   };

@@ -9,6 +9,8 @@ export interface BudgetGaugeRow {
   subject: string;
   window: string;
   limit: number;
+  /** Spend at which the cap turns to warning: limit x warn_at. */
+  warn: number;
   spent: number;
   state: CapState;
 }
@@ -84,6 +86,17 @@ export class SidecarMetrics {
         this.reset();
         for (const r of rows())
           this.set({ scope: r.scope, subject: r.subject, window: r.window }, r.limit);
+      },
+    });
+    new Gauge({
+      name: 'llm_budget_warn_usd',
+      help: 'Spend in USD at which a cap turns to warning (limit x warn_at), same subjects as llm_budget_limit_usd.',
+      labelNames: ['scope', 'subject', 'window'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const r of rows())
+          this.set({ scope: r.scope, subject: r.subject, window: r.window }, r.warn);
       },
     });
     new Gauge({

@@ -9,6 +9,15 @@ import { budgetProblem } from './problem';
 
 export type CapState = 'ok' | 'warning' | 'exceeded';
 
+/** A cap's state at a spend: exceeded from its limit, warning from warn_at of it. */
+export function capState(spent: number, cap: { limit_usd: number; warn_at: number }): CapState {
+  return spent >= cap.limit_usd
+    ? 'exceeded'
+    : spent >= cap.warn_at * cap.limit_usd
+      ? 'warning'
+      : 'ok';
+}
+
 /** One cap's standing for a request. */
 export interface CapStatus {
   readonly scope: BudgetScope;
@@ -141,8 +150,7 @@ export class BudgetDecider {
             0);
     }
     const spent = fromProm + this.ledger.settledFor(key, span.start) + this.ledger.reservedFor(key);
-    const state: CapState =
-      spent >= cap.limit_usd ? 'exceeded' : spent >= cap.warn_at * cap.limit_usd ? 'warning' : 'ok';
+    const state = capState(spent, cap);
     return {
       scope,
       subject,
