@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PrometheusApi } from '../src/sidecar/spend/prometheus-api';
+import { PrometheusApi } from '../src/prometheus/api';
 import { SpendReader, type SpendSettings, type SpendView } from '../src/sidecar/spend/spend-reader';
 import { backfill, startPrometheus, type PrometheusServer } from './helpers/prometheus';
 

@@ -8,7 +8,7 @@ import { BudgetDecider, type Decision, type DecisionRequest } from './decide/dec
 import { createSidecarServer } from './http/server';
 import { BudgetLedger } from './ledger/ledger';
 import { SidecarMetrics } from './metrics';
-import type { PrometheusConnection } from './spend/prometheus-api';
+import type { PrometheusConnection } from '../prometheus/api';
 import type { SpendSettings, SpendView } from './spend/spend-reader';
 import { SpendThread, type GaugeConfig } from './spend/spend-thread';
 

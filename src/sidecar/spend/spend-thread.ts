@@ -4,7 +4,7 @@ import type { UserIdMode } from '../../attribution/user-id';
 import type { BudgetConfig } from '../config/schema';
 import type { BudgetGaugeRow, SubjectCount } from '../metrics';
 import { Column, SubjectIndex } from './columns';
-import type { PrometheusConnection } from './prometheus-api';
+import type { PrometheusConnection } from '../../prometheus/api';
 import type { QueryName, SpendSettings, SpendView } from './spend-reader';
 import type { WindowSpan } from './windows';
 

@@ -2,7 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { UserIdTransform } from '../../attribution/user-id';
 import { budgetGauges } from '../gauges';
 import { SubjectEncoder } from './columns';
-import { PrometheusApi } from './prometheus-api';
+import { PrometheusApi } from '../../prometheus/api';
 import { SpendReader, type SpendView } from './spend-reader';
 import type {
   EncodedView,

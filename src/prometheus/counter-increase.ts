@@ -1,6 +1,7 @@
 /**
- * The PromQL of window spend. Everything is computed per series, then summed by the subject
- * label, so two app instances, restarts and series that end are all counted exactly.
+ * The PromQL of exact counter increases over a window: the sidecar's window spend and the
+ * report's period figures. Everything is computed per series, then summed by the subject
+ * label(s), so two app instances, restarts and series that end are all counted exactly.
  *
  * Let f(t) = last_over_time(counter[gap]) at t: the counter's latest value, kept across scrape
  * gaps shorter than `gap`. Over a window starting at s, spend = f(now) - f(s) + the sum of an
