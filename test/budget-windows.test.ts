@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { windowAt } from '../src/sidecar/spend/windows';
+import { windowAt } from '../src/calendar/windows';
 
 const at = (iso: string) => Date.parse(iso);
 const span = (w: string, now: string, tz: string) => {

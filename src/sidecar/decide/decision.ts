@@ -3,7 +3,7 @@ import type { UserIdTransform } from '../../attribution/user-id';
 import type { BudgetConfig, FailMode } from '../config/schema';
 import type { BudgetLedger, SubjectKey } from '../ledger/ledger';
 import type { SpendView } from '../spend/spend-reader';
-import { windowAt } from '../spend/windows';
+import { windowAt } from '../../calendar/windows';
 import { capsFor, type ApplicableCap } from './caps';
 import { budgetProblem } from './problem';
 

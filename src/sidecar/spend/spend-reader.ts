@@ -2,7 +2,7 @@ import { METRICS } from '../../contract/metrics';
 import type { BudgetScope } from '../../contract/budget';
 import { eventsBySubject, latestBySubject, series } from '../../prometheus/counter-increase';
 import type { PrometheusApi, RangePoint, SubjectValues } from '../../prometheus/api';
-import { windowAt, type WindowSpan } from './windows';
+import { windowAt, type WindowSpan } from '../../calendar/windows';
 
 /** How spend is read; from the `prometheus` and `timezone` settings of the config. */
 export interface SpendSettings {

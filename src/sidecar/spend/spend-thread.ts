@@ -6,7 +6,7 @@ import type { BudgetGaugeRow, SubjectCount } from '../metrics';
 import { Column, SubjectIndex } from './columns';
 import type { PrometheusConnection } from '../../prometheus/api';
 import type { QueryName, SpendSettings, SpendView } from './spend-reader';
-import type { WindowSpan } from './windows';
+import type { WindowSpan } from '../../calendar/windows';
 
 /** What the spend thread starts with. */
 export interface SpendThreadInit {
