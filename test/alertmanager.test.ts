@@ -484,8 +484,9 @@ describe('end to end: Prometheus fires budget alerts from scraped sidecar metric
   beforeAll(async () => {
     hook = await startWebhook();
     am = await startAlertmanager(renderConfig(hook.url));
-    // What the budget sidecar exports: alice over her daily cap (and at 85% of her monthly one),
-    // bob at 90% of his daily cap, carol at 50%.
+    // What the budget sidecar exports: alice over her daily cap (and at 85% of her monthly one,
+    // warn_at 0.8), bob at 90% of his daily cap (warn_at 0.9: warns from exactly there), carol at
+    // 50% of hers (warn_at 0.6: no warning).
     sidecar = await startStaticMetrics(
       [
         gauge('llm_budget_limit_usd', [
@@ -493,6 +494,12 @@ describe('end to end: Prometheus fires budget alerts from scraped sidecar metric
           ['alice', '30d', 100],
           ['bob', '1d', 10],
           ['carol', '1d', 10],
+        ]),
+        gauge('llm_budget_warn_usd', [
+          ['alice', '1d', 8],
+          ['alice', '30d', 80],
+          ['bob', '1d', 9],
+          ['carol', '1d', 6],
         ]),
         gauge('llm_budget_spent_usd', [
           ['alice', '1d', 12.5],
@@ -566,6 +573,15 @@ describe('end to end: Prometheus fires budget alerts from scraped sidecar metric
         .sort(),
     ).toEqual(['alice/30d', 'bob/1d']);
     expect(delivered('LlmBudgetWarning').map(({ p }) => p.receiver)).toEqual(['team', 'team']);
+    // Each cap's own warn_at, read from llm_budget_warn_usd.
+    expect(
+      delivered('LlmBudgetWarning')
+        .map(({ a }) => `${a.labels.subject}/${a.labels.window}: ${a.annotations.description}`)
+        .sort(),
+    ).toEqual([
+      'alice/30d: The 30d user budget of "alice" has spent 85% of its limit (warning from 80%).',
+      'bob/1d: The 1d user budget of "bob" has spent 90% of its limit (warning from 90%).',
+    ]);
     expect(delivered('LlmBudgetExceeded')).toHaveLength(1);
   });
 
@@ -578,6 +594,12 @@ describe('end to end: Prometheus fires budget alerts from scraped sidecar metric
           ['alice', '30d', 100],
           ['bob', '1d', 10],
           ['carol', '1d', 10],
+        ]),
+        gauge('llm_budget_warn_usd', [
+          ['alice', '1d', 8],
+          ['alice', '30d', 80],
+          ['bob', '1d', 9],
+          ['carol', '1d', 6],
         ]),
         gauge('llm_budget_spent_usd', [
           ['alice', '1d', 0.5],
