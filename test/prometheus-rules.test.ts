@@ -52,7 +52,11 @@ interface AlertTestCase {
 }
 interface TestFile {
   rule_files: string[];
-  tests: { name?: string; alert_rule_test?: AlertTestCase[] }[];
+  tests: {
+    name?: string;
+    alert_rule_test?: AlertTestCase[];
+    promql_expr_test?: { expr: string }[];
+  }[];
 }
 
 const rules: Rule[] = yamlFiles(RULES_DIR).flatMap((f) =>
@@ -62,6 +66,7 @@ const alerts = rules.filter((r): r is AlertRule => 'alert' in r);
 const recordings = rules.filter((r): r is RecordingRule => 'record' in r);
 const testFiles = yamlFiles(TESTS_DIR).map((f) => parse(readFileSync(f, 'utf8')) as TestFile);
 const alertCases = testFiles.flatMap((t) => t.tests.flatMap((c) => c.alert_rule_test ?? []));
+const exprCases = testFiles.flatMap((t) => t.tests.flatMap((c) => c.promql_expr_test ?? []));
 
 /** GitHub's anchors of the `## ` headings of the runbook. */
 const runbookAnchors = new Set(
@@ -242,6 +247,13 @@ describe('prometheus/: conventions', () => {
       const cases = alertCases.filter((c) => c.alertname === name);
       expect(cases.some((c) => (c.exp_alerts ?? []).length > 0)).toBe(true);
       expect(cases.some((c) => (c.exp_alerts ?? []).length === 0)).toBe(true);
+    },
+  );
+
+  it.each(recordings.map((r) => [r.record] as const))(
+    '%s has a promtool case checking its values',
+    (name) => {
+      expect(exprCases.some((c) => promqlNames(c.expr).metrics.includes(name))).toBe(true);
     },
   );
 
