@@ -40,7 +40,8 @@ export function windowAt(window: string, now: number, tz: string): WindowSpan {
   return { name: window, start: startOfLocalDay(start, tz), resetsAt: startOfLocalDay(next, tz) };
 }
 
-interface LocalDate {
+/** A calendar date (month 1-12). */
+export interface LocalDate {
   y: number;
   m: number;
   d: number;
@@ -75,7 +76,8 @@ function wallClock(t: number, tz: string): Record<string, number> {
   return fields;
 }
 
-function localDate(t: number, tz: string): LocalDate {
+/** The local date of an instant in `tz`. */
+export function localDate(t: number, tz: string): LocalDate {
   const f = wallClock(t, tz);
   return { y: f.year ?? 1970, m: f.month ?? 1, d: f.day ?? 1 };
 }
@@ -99,7 +101,7 @@ function offsetAt(t: number, tz: string): number {
  * change skips midnight itself (some zones move 00:00 to 01:00), the day starts at the first
  * instant that exists: the jump.
  */
-function startOfLocalDay(date: LocalDate, tz: string): number {
+export function startOfLocalDay(date: LocalDate, tz: string): number {
   const wall = Date.UTC(date.y, date.m - 1, date.d);
   let t = wall - offsetAt(wall, tz);
   t = wall - offsetAt(t, tz);
@@ -111,7 +113,7 @@ function startOfLocalDay(date: LocalDate, tz: string): number {
   return t;
 }
 
-function addDays(date: LocalDate, days: number): LocalDate {
+export function addDays(date: LocalDate, days: number): LocalDate {
   const t = new Date(Date.UTC(date.y, date.m - 1, date.d + days));
   return { y: t.getUTCFullYear(), m: t.getUTCMonth() + 1, d: t.getUTCDate() };
 }

@@ -188,3 +188,19 @@ export type TokenType = (typeof TOKEN_TYPES)[number];
 
 /** Label value used when a call carries no attribution. */
 export const UNKNOWN = 'unknown';
+
+/**
+ * The budget sidecar's gauges (prom-client, labels scope, subject, window unless noted), read by
+ * the alert rules, the dashboards and the report.
+ */
+export const BUDGET_METRICS = {
+  limit: 'llm_budget_limit_usd',
+  warn: 'llm_budget_warn_usd',
+  spent: 'llm_budget_spent_usd',
+  /** Labels scope, window, state. */
+  subjects: 'llm_budget_subjects',
+  /** Labels scope, decision. */
+  decisions: 'llm_budget_decisions_total',
+  /** No labels. */
+  dataAge: 'llm_budget_spend_data_age_seconds',
+} as const;

@@ -27,6 +27,13 @@ export interface RangePoint {
   readonly value: number;
 }
 
+/** One series of a query answer with all its labels: a sample for instant queries, points for ranges. */
+export interface LabelledSeries {
+  readonly labels: Readonly<Record<string, string>>;
+  /** [time in ms, value] pairs, oldest first. */
+  readonly points: readonly (readonly [number, number])[];
+}
+
 /** Minimal client of the Prometheus HTTP API's query endpoints. */
 export class PrometheusApi {
   constructor(private readonly connection: PrometheusConnection) {}
@@ -70,6 +77,45 @@ export class PrometheusApi {
       }
     }
     return points;
+  }
+
+  /** Instant query at `timeMs`, every series with its labels. */
+  async instantSeries(expr: string, timeMs: number): Promise<LabelledSeries[]> {
+    const data = await this.get('query', { query: expr, time: seconds(timeMs) });
+    if (data.resultType !== 'vector') throw badResponse(`resultType ${String(data.resultType)}`);
+    return data.result.map((row) => {
+      const sample = row as { metric?: Record<string, string>; value?: [number, string] };
+      if (!sample.value || !Array.isArray(sample.value))
+        throw badResponse('vector sample without value');
+      return {
+        labels: sample.metric ?? {},
+        points: [[Math.round(Number(sample.value[0]) * 1000), number(sample.value[1])]],
+      };
+    });
+  }
+
+  /** Range query from `startMs` to `endMs` (both included) every `stepMs`, series with labels. */
+  async rangeSeries(
+    expr: string,
+    startMs: number,
+    endMs: number,
+    stepMs: number,
+  ): Promise<LabelledSeries[]> {
+    const data = await this.get('query_range', {
+      query: expr,
+      start: seconds(startMs),
+      end: seconds(endMs),
+      step: seconds(stepMs),
+    });
+    if (data.resultType !== 'matrix') throw badResponse(`resultType ${String(data.resultType)}`);
+    return data.result.map((row) => {
+      const series = row as { metric?: Record<string, string>; values?: [number, string][] };
+      if (!Array.isArray(series.values)) throw badResponse('matrix series without values');
+      return {
+        labels: series.metric ?? {},
+        points: series.values.map(([t, v]) => [Math.round(Number(t) * 1000), number(v)] as const),
+      };
+    });
   }
 
   private async get(

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { BudgetScope } from '../contract/budget';
+import { BUDGET_METRICS } from '../contract/metrics';
 import type { CapState } from './decide/decision';
 import type { QueryTiming } from './spend/spend-thread';
 
@@ -34,7 +35,7 @@ export class SidecarMetrics {
   dataAt: number | undefined;
 
   readonly decisions = new Counter({
-    name: 'llm_budget_decisions_total',
+    name: BUDGET_METRICS.decisions,
     help: 'Budget decisions by the scope that decided (the denying cap, or the tightest one when allowed; none without caps).',
     labelNames: ['scope', 'decision'] as const,
     registers: [this.registry],
@@ -78,7 +79,7 @@ export class SidecarMetrics {
   ) {
     const rows = () => this.rows;
     new Gauge({
-      name: 'llm_budget_limit_usd',
+      name: BUDGET_METRICS.limit,
       help: 'Budget cap in USD: global and features always, users at warning or over their cap.',
       labelNames: ['scope', 'subject', 'window'] as const,
       registers: [this.registry],
@@ -89,7 +90,7 @@ export class SidecarMetrics {
       },
     });
     new Gauge({
-      name: 'llm_budget_warn_usd',
+      name: BUDGET_METRICS.warn,
       help: 'Spend in USD at which a cap turns to warning (limit x warn_at), same subjects as llm_budget_limit_usd.',
       labelNames: ['scope', 'subject', 'window'] as const,
       registers: [this.registry],
@@ -100,7 +101,7 @@ export class SidecarMetrics {
       },
     });
     new Gauge({
-      name: 'llm_budget_spent_usd',
+      name: BUDGET_METRICS.spent,
       help: 'Spend in the current window in USD, as of the last refresh, same subjects as llm_budget_limit_usd.',
       labelNames: ['scope', 'subject', 'window'] as const,
       registers: [this.registry],
@@ -112,7 +113,7 @@ export class SidecarMetrics {
     });
     const subjectCounts = () => this.subjectCounts;
     new Gauge({
-      name: 'llm_budget_subjects',
+      name: BUDGET_METRICS.subjects,
       help: 'Subjects with spend per scope, window and state (ok, warning, exceeded); users by their default or override caps.',
       labelNames: ['scope', 'window', 'state'] as const,
       registers: [this.registry],
@@ -124,7 +125,7 @@ export class SidecarMetrics {
     });
     const dataAt = () => this.dataAt;
     new Gauge({
-      name: 'llm_budget_spend_data_age_seconds',
+      name: BUDGET_METRICS.dataAge,
       help: 'Age of the spend data decisions use (now minus its evaluation time); absent before the first refresh.',
       registers: [this.registry],
       collect() {
