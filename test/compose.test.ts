@@ -336,6 +336,28 @@ function references(): Reference[] {
   return refs;
 }
 
+/** Repository paths the Dockerfile COPYs into the image. */
+function dockerCopies(): string[] {
+  return [...readRepo('Dockerfile').matchAll(/^COPY\s+(?!--from)(.+)$/gm)].flatMap((m) =>
+    m[1]!.trim().split(/\s+/).slice(0, -1),
+  );
+}
+
+/** Entries of .dockerignore (the build context leaves them out). */
+function dockerIgnored(): string[] {
+  return readRepo('.dockerignore')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+}
+
+/** TypeScript sources under a repository folder. */
+function tsFiles(dir: string): string[] {
+  return readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => join(dir, f));
+}
+
 // ---- tests -----------------------------------------------------------------------------------
 
 describe('docker-compose.yml', () => {
@@ -642,21 +664,22 @@ describe('configs the stack mounts', () => {
   });
 });
 
-describe('entry points', () => {
-  it('every dist/*.js a service runs is built from a TypeScript source that the image copies', () => {
-    const include = (JSON.parse(readRepo('tsconfig.build.json')) as { include: string[] }).include;
-    const copied = [...readRepo('Dockerfile').matchAll(/^COPY\s+(?!--from)(.+)$/gm)].flatMap((m) =>
-      m[1]!.trim().split(/\s+/).slice(0, -1),
+describe('the Node image', () => {
+  it('copies files that exist and that the build context keeps', () => {
+    // package.json: the demo app imports llm-finops by name (package self-reference);
+    // pricing/: the bundled catalog, read at run time.
+    expect(dockerCopies()).toEqual(
+      expect.arrayContaining(['package.json', 'package-lock.json', 'pricing']),
     );
-    const ignored = readRepo('.dockerignore')
-      .split('\n')
-      .map((l) => l.trim())
-      .filter((l) => l && !l.startsWith('#'));
-    for (const source of copied) {
+    for (const source of dockerCopies()) {
       expect(existsSync(join(ROOT, source)), `Dockerfile COPY ${source}`).toBe(true);
-      expect(ignored, `.dockerignore keeps out COPY ${source}`).not.toContain(source);
+      expect(dockerIgnored(), `.dockerignore keeps out COPY ${source}`).not.toContain(source);
     }
+  });
 
+  it('has the sources of every dist/*.js a service runs, compiled by npm run build', () => {
+    const include = (JSON.parse(readRepo('tsconfig.build.json')) as { include: string[] }).include;
+    const copied = dockerCopies();
     const missing: string[] = [];
     let entries = 0;
     for (const [name, service] of services()) {
@@ -673,6 +696,23 @@ describe('entry points', () => {
       }
     }
     expect(entries).toBe(5);
-    expect(missing, 'entry point sources not in the repo yet').toEqual([]);
+    expect(missing, 'entry point sources not in the repo').toEqual([]);
+  });
+
+  it('builds from what it copies: no source in it imports a file left out of the image', () => {
+    const copied = dockerCopies();
+    const outside: string[] = [];
+    const folders = copied.filter((c) => statSync(join(ROOT, c)).isDirectory());
+    let checked = 0;
+    for (const file of folders.flatMap(tsFiles)) {
+      const text = readFileSync(join(ROOT, file), 'utf8');
+      for (const m of text.matchAll(/(?:from\s+|import\(\s*|require\(\s*)'(\.{1,2}\/[^']+)'/g)) {
+        checked++;
+        const target = relative(ROOT, resolve(ROOT, dirname(file), m[1]!));
+        if (!copied.includes(target.split('/')[0]!)) outside.push(`${file} imports ${m[1]}`);
+      }
+    }
+    expect(checked).toBeGreaterThan(100);
+    expect(outside).toEqual([]);
   });
 });
