@@ -62,3 +62,11 @@ export const BUDGET_HEADERS = {
   /** nginx mode: the problem+json body, on one line, for nginx to send. */
   nginxProblem: 'x-llm-budget-problem',
 } as const;
+
+/** A cap's state: `warning` from its warning spend (limit x warn_at), `exceeded` from its limit. */
+export type CapState = 'ok' | 'warning' | 'exceeded';
+
+/** The state of a cap at a spend; the one rule for decisions, gauges and the report. */
+export function capState(spent: number, limitUsd: number, warnUsd: number): CapState {
+  return spent >= limitUsd ? 'exceeded' : spent >= warnUsd ? 'warning' : 'ok';
+}

@@ -1,7 +1,7 @@
 import type { UserIdTransform } from '../attribution/user-id';
 import type { BudgetScope } from '../contract/budget';
 import type { BudgetConfig } from './config/schema';
-import { capState, type CapState } from './decide/decision';
+import { capState, type CapState } from '../contract/budget';
 import type { BudgetGaugeRow, SubjectCount } from './metrics';
 import type { SpendView } from './spend/spend-reader';
 
@@ -25,14 +25,15 @@ export function budgetGauges(
     spent: number,
     always: boolean,
   ) => {
-    const state = capState(spent, cap);
+    const warn = cap.warn_at * cap.limit_usd;
+    const state = capState(spent, cap.limit_usd, warn);
     if (always || state !== 'ok')
       rows.push({
         scope,
         subject,
         window: cap.window,
         limit: cap.limit_usd,
-        warn: cap.warn_at * cap.limit_usd,
+        warn,
         spent,
         state,
       });

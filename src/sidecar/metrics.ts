@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { BudgetScope } from '../contract/budget';
 import { BUDGET_METRICS } from '../contract/metrics';
-import type { CapState } from './decide/decision';
+import type { CapState } from '../contract/budget';
 import type { QueryTiming } from './spend/spend-thread';
 
 /** One budget's standing, as the sidecar's gauges show it. */

@@ -1,4 +1,9 @@
-import type { BudgetProblem, BudgetScope } from '../../contract/budget';
+import {
+  capState,
+  type BudgetProblem,
+  type BudgetScope,
+  type CapState,
+} from '../../contract/budget';
 import type { UserIdTransform } from '../../attribution/user-id';
 import type { BudgetConfig, FailMode } from '../config/schema';
 import type { BudgetLedger, SubjectKey } from '../ledger/ledger';
@@ -6,17 +11,6 @@ import type { SpendView } from '../spend/spend-reader';
 import { windowAt } from '../../calendar/windows';
 import { capsFor, type ApplicableCap } from './caps';
 import { budgetProblem } from './problem';
-
-export type CapState = 'ok' | 'warning' | 'exceeded';
-
-/** A cap's state at a spend: exceeded from its limit, warning from warn_at of it. */
-export function capState(spent: number, cap: { limit_usd: number; warn_at: number }): CapState {
-  return spent >= cap.limit_usd
-    ? 'exceeded'
-    : spent >= cap.warn_at * cap.limit_usd
-      ? 'warning'
-      : 'ok';
-}
 
 /** One cap's standing for a request. */
 export interface CapStatus {
@@ -150,7 +144,7 @@ export class BudgetDecider {
             0);
     }
     const spent = fromProm + this.ledger.settledFor(key, span.start) + this.ledger.reservedFor(key);
-    const state = capState(spent, cap);
+    const state = capState(spent, cap.limit_usd, cap.warn_at * cap.limit_usd);
     return {
       scope,
       subject,
