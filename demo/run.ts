@@ -1,165 +1,304 @@
 /**
- * `npm run demo`: a fake provider, the example app under `--require llm-finops/register`, some
- * traffic from several users, then the priced and attributed metrics the app exposed.
+ * `npm run demo`: the whole llm-finops stack on this machine, without Docker. A fake
+ * OpenAI/Anthropic provider, the demo app under `--require llm-finops/register`, the budget
+ * sidecar, Prometheus with the shipped rules and Alertmanager with the shipped routes; then
+ * simulated users for `--duration`, the 402s as they happen, and at the end the ROI statement,
+ * spend by feature, model and user, and the alerts that fired, all read from Prometheus.
+ *
+ *   node dist/demo/run.js [--duration 2m] [--users 40] [--rate 6] [--keep-data DIR] [--json]
  */
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseExposition, type PromSample } from './exposition';
-import { startFakeProvider, type FakeReply } from './fake-provider';
+import { DEFAULT_BASELINE_MODEL } from '../src/pricing/price-book';
+import { parseDuration } from '../src/sidecar/config/schema';
+import { packageRoot } from '../src/package-info';
 import { freePort } from './free-port';
+import { startAlertReceiver } from './stack/alert-receiver';
+import { alertmanagerConfig, startAlertmanager } from './stack/alertmanager';
+import { alertLines, allDelivered, deliveredAlerts, firedAlerts } from './stack/alerts';
+import { requireBinaries } from './stack/binaries';
+import { spendBreakdown } from './stack/breakdown';
+import { writeBudgets } from './stack/budgets-file';
+import { startNodeService } from './stack/node-service';
+import { promQuery, startPrometheus } from './stack/prometheus';
+import { cacheStatement, roiAt, roiStatement } from './stack/roi';
+import { writeRules } from './stack/rules';
+import { Services } from './stack/services';
+import { runTraffic } from './traffic/simulation';
+import { parseExposition, sumOf } from './exposition';
 
-const USERS = ['ana', 'ben', 'chloe', 'dev', 'eli', 'fay'];
-const FEATURES = ['chat', 'chat', 'summarise', 'agent'] as const;
+/** Scrape and rule evaluation interval of the demo's Prometheus. */
+const INTERVAL = '1s';
+/** The shipped rules' `for:` in the demo: long enough to skip the seconds before the first LLM call. */
+const ALERT_FOR = '15s';
 
-function sumBy(samples: PromSample[], name: string, label: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const s of samples)
-    if (s.name === name) out.set(s.labels[label]!, (out.get(s.labels[label]!) ?? 0) + s.value);
-  return new Map([...out].sort((a, b) => b[1] - a[1]));
+const USAGE =
+  'Usage: npm run demo -- [--duration 2m] [--users 40] [--rate 6] [--keep-data DIR] [--json]\n' +
+  '  --duration   how long the simulated users send requests (60s, 5m, ...)\n' +
+  '  --users      simulated users besides the runaway one\n' +
+  '  --rate       their requests per second, on average\n' +
+  "  --keep-data  keep Prometheus's data in DIR after the run\n" +
+  '  --json       end with one JSON line of the ROI figures\n';
+
+interface Options {
+  durationMs: number;
+  users: number;
+  rate: number;
+  keepData?: string;
+  json: boolean;
 }
 
-const usd = (n: number) => `$${n.toFixed(6)}`;
-
-function table(title: string, rows: string[][]): void {
-  console.log(`\n${title}`);
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  for (const r of rows)
-    console.log(
-      '  ' + r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('   '),
-    );
-}
-
-async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { requests: { type: 'string', default: '60' } } });
-  const total = Math.max(1, Number(values.requests));
-
-  // Realistic token usage: chat prompts reuse a cached system prompt half of the time.
-  let n = 0;
-  const fake = await startFakeProvider({
-    latency: { firstByteMs: 20, perChunkMs: 2 },
-    recordRequests: false,
-    handler: (req): FakeReply | undefined => {
-      n++;
-      if (req.route === 'chat.completions') {
-        return {
-          usage: {
-            prompt_tokens: 1400,
-            completion_tokens: 120,
-            prompt_tokens_details: { cached_tokens: n % 2 ? 1024 : 0 },
-          },
-          chunks: 8,
-        };
-      }
-      if (req.route === 'messages') return { usage: { input_tokens: 1200, output_tokens: 150 } };
-      if (req.route === 'responses') {
-        const reasoning = (req.body as { model?: string }).model === 'o4-mini';
-        return {
-          usage: {
-            input_tokens: 900,
-            output_tokens: reasoning ? 700 : 200,
-            output_tokens_details: { reasoning_tokens: reasoning ? 500 : 0 },
-          },
-        };
-      }
-      return undefined;
+function options(): Options {
+  const { values } = parseArgs({
+    options: {
+      duration: { type: 'string', default: '2m' },
+      users: { type: 'string', default: '40' },
+      rate: { type: 'string', default: '6' },
+      'keep-data': { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h' },
     },
   });
-  const metricsPort = await freePort();
-  const root = join(__dirname, '..', '..');
-  const app = spawn(
-    process.execPath,
-    [
-      '--require',
-      join(root, 'dist/instrumentation/register.js'),
-      join(__dirname, 'example-app.js'),
-    ],
-    {
-      cwd: root,
+  if (values.help) {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
+  const durationMs = parseDuration(values.duration);
+  const users = Number(values.users);
+  const rate = Number(values.rate);
+  if (!durationMs || !(users >= 1) || !(rate > 0)) {
+    process.stderr.write(USAGE);
+    process.exit(2);
+  }
+  return {
+    durationMs,
+    users,
+    rate,
+    keepData: values['keep-data'] && resolve(values['keep-data']),
+    json: values.json,
+  };
+}
+
+const out = (line: string) => console.log(line);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function main(): Promise<number> {
+  const opts = options();
+  const stop = new AbortController();
+  const services = new Services();
+  const interrupted = (signal: NodeJS.Signals) => {
+    if (!stop.signal.aborted) out(`\n${signal}: stopping everything the demo started...`);
+    stop.abort(signal);
+  };
+  process.on('SIGINT', interrupted);
+  process.on('SIGTERM', interrupted);
+  const checkpoint = () => {
+    if (stop.signal.aborted) throw stop.signal.reason;
+  };
+
+  try {
+    const bin = requireBinaries(out);
+    const root = packageRoot();
+    const dir = mkdtempSync(join(tmpdir(), 'llm-finops-demo-'));
+    services.removeOnStop(dir);
+    const dataDir = opts.keepData ?? join(dir, 'prometheus-data');
+    for (const d of ['alertmanager', 'prometheus', 'sidecar']) mkdirSync(join(dir, d));
+    if (opts.keepData) mkdirSync(opts.keepData, { recursive: true });
+
+    const receiver = await startAlertReceiver();
+    services.add({
+      name: 'alert webhook receiver',
+      url: `${receiver.url}/alerts`,
+      stop: receiver.close,
+    });
+    checkpoint();
+
+    const fake = await startNodeService({
+      name: 'fake provider',
+      args: [
+        join(root, 'dist/demo/fake-provider/main.js'),
+        // Realistic latency; the output is max_tokens of each request (up to 600 tokens).
+        ...['--first-byte-ms', '200', '--per-chunk-ms', '15', '--chunks', '12'],
+        ...['--output-tokens', '600'],
+      ],
+      env: {},
+      urlPattern: /"url":"([^"]+)"/,
+    });
+    services.add({
+      name: 'fake OpenAI/Anthropic provider',
+      url: fake.url,
+      pid: fake.proc.pid,
+      stop: fake.stop,
+    });
+    checkpoint();
+
+    const am = await startAlertmanager({
+      bin: bin.alertmanager,
+      config: alertmanagerConfig(`${receiver.url}/alerts`),
+      dir: join(dir, 'alertmanager'),
+    });
+    services.add({ name: 'Alertmanager', url: am.url, pid: am.proc.pid, stop: am.stop });
+    checkpoint();
+
+    // The app starts before Prometheus, so its first scrape finds it up (LlmTelemetryAbsent),
+    // with the sidecar's port chosen now; the sidecar is up before any traffic.
+    const sidecarPort = await freePort();
+    const appMetricsPort = await freePort();
+    const app = await startNodeService({
+      name: 'demo app',
+      args: [
+        '--require',
+        join(root, 'dist/instrumentation/register.js'),
+        join(root, 'dist/demo/app/main.js'),
+      ],
       env: {
-        ...process.env,
+        PORT: '0',
+        HOST: '127.0.0.1',
         FAKE_PROVIDER_URL: fake.url,
+        LLM_FINOPS_SIDECAR_URL: `http://127.0.0.1:${sidecarPort}`,
         OTEL_SERVICE_NAME: 'llm-finops-demo',
         OTEL_METRICS_EXPORTER: 'prometheus',
         OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
-        OTEL_EXPORTER_PROMETHEUS_PORT: String(metricsPort),
+        OTEL_EXPORTER_PROMETHEUS_PORT: String(appMetricsPort),
         OTEL_TRACES_EXPORTER: 'none',
       },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  const stop = async () => {
-    app.kill('SIGTERM');
-    await fake.close();
-  };
-  process.once('SIGINT', () => void stop().then(() => process.exit(130)));
-
-  try {
-    const appUrl = await new Promise<string>((resolve, reject) => {
-      app.once('exit', (code) => reject(new Error(`example app exited (${code})`)));
-      app.stdout.on('data', (d: Buffer) => {
-        const m = /\{"url":"([^"]+)"\}/.exec(d.toString());
-        if (m) resolve(m[1]!);
-      });
+      urlPattern: /"url":"([^"]+)"/,
     });
-    console.log('llm-finops demo');
-    console.log(`  fake OpenAI/Anthropic provider  ${fake.url}`);
-    console.log(`  example app (--require)         ${appUrl}`);
-    console.log(`  its metrics                     http://127.0.0.1:${metricsPort}/metrics`);
-    process.stdout.write(`\nsending ${total} requests from ${USERS.length} users `);
+    services.add({
+      name: 'demo app (--require llm-finops/register)',
+      url: app.url,
+      pid: app.proc.pid,
+      stop: app.stop,
+    });
+    const appMetrics = `http://127.0.0.1:${appMetricsPort}/metrics`;
+    checkpoint();
 
-    for (let i = 0; i < total; i++) {
-      const user = USERS[i % USERS.length]!;
-      const feature = FEATURES[(i * 7) % FEATURES.length]!;
-      const res = await fetch(`${appUrl}/${feature}`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'x-llm-user': user,
-          'x-llm-feature': feature,
-          'x-llm-session': `${user}-s1`,
-        },
-        body: JSON.stringify({ text: `document ${i % 5}` }),
-      });
-      if (!res.ok) throw new Error(`${feature} answered ${res.status}: ${await res.text()}`);
-      if (i % 5 === 0) process.stdout.write('.');
+    const rulesDir = join(dir, 'prometheus', 'rules');
+    mkdirSync(rulesDir);
+    writeRules(rulesDir, ALERT_FOR);
+    const prom = await startPrometheus({
+      bin: bin.prometheus,
+      dir: join(dir, 'prometheus'),
+      dataDir,
+      interval: INTERVAL,
+      app: `127.0.0.1:${appMetricsPort}`,
+      sidecar: `127.0.0.1:${sidecarPort}`,
+      alertmanager: new URL(am.url).host,
+      rules: join(rulesDir, '*.yaml'),
+    });
+    services.add({ name: 'Prometheus', url: prom.url, pid: prom.proc.pid, stop: prom.stop });
+    checkpoint();
+
+    const sidecar = await startNodeService({
+      name: 'budget sidecar',
+      args: [
+        join(root, 'dist/src/cli/main.js'),
+        ...['sidecar', '--config', writeBudgets(join(dir, 'sidecar'), prom.url)],
+        ...['--host', '127.0.0.1', '--port', String(sidecarPort)],
+      ],
+      env: {},
+      urlPattern: /listening on (\S+)/,
+    });
+    services.add({
+      name: 'budget sidecar',
+      url: sidecar.url,
+      pid: sidecar.proc.pid,
+      stop: sidecar.stop,
+    });
+    while (
+      (await fetch(`${sidecar.url}/readyz`).then(
+        (r) => r.status,
+        () => 0,
+      )) !== 200
+    ) {
+      checkpoint();
+      if (sidecar.proc.exitCode !== null)
+        throw new Error(`budget sidecar exited:\n${sidecar.log()}`);
+      await sleep(200);
     }
-    console.log(' done');
 
-    const samples = parseExposition(
-      await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text(),
+    out('llm-finops demo: every part runs on this machine');
+    for (const part of services.list())
+      out(`  ${part.name.padEnd(42)} ${part.url}${part.pid ? `  (pid ${part.pid})` : ''}`);
+    out(`  ${'app metrics (scraped every 1 s)'.padEnd(42)} ${appMetrics}`);
+    out(`  ${'temporary files'.padEnd(42)} ${dir}`);
+    if (opts.keepData) out(`  ${'Prometheus data (kept)'.padEnd(42)} ${opts.keepData}`);
+    out(
+      `\nTraffic: ${opts.users} users (heavy-tailed) at ~${opts.rate} requests/s and one runaway ` +
+        `user looping agent tasks, for ${Math.round(opts.durationMs / 1000)} s. Ctrl-C stops everything.`,
     );
-    const byFeature = sumBy(samples, 'llm_cost_usd_total', 'feature');
-    const reqByFeature = sumBy(samples, 'llm_requests_total', 'feature');
-    table('Spend by feature', [
-      ['feature', 'LLM calls', 'cost'],
-      ...[...byFeature].map(([f, c]) => [f, String(reqByFeature.get(f) ?? 0), usd(c)]),
-    ]);
-    const byUser = sumBy(samples, 'llm_user_cost_usd_total', 'user');
-    table('Spend by user', [['user', 'cost'], ...[...byUser].map(([u, c]) => [u, usd(c)])]);
-    const byModel = sumBy(samples, 'llm_cost_usd_total', 'model');
-    const baseByModel = sumBy(samples, 'llm_baseline_cost_usd_total', 'model');
-    table('Spend by model', [
-      ['model', 'cost', 'at gpt-4 rates'],
-      ...[...byModel].map(([m, c]) => [m, usd(c), usd(baseByModel.get(m) ?? 0)]),
-    ]);
 
-    const sum = (name: string) =>
-      samples.filter((s) => s.name === name).reduce((a, s) => a + s.value, 0);
-    const calls = sum('llm_requests_total');
-    const cost = sum('llm_cost_usd_total');
-    const baseline = sum('llm_baseline_cost_usd_total');
-    const cacheSaved = sum('llm_cache_savings_usd_total');
-    console.log(
-      `\n${calls} LLM calls would have cost ${usd(baseline)} at gpt-4 rates, actually cost ${usd(cost)}: ` +
-        `${((1 - cost / baseline) * 100).toFixed(1)}% saved; caching saved another ${usd(cacheSaved)}.`,
+    const started = Date.now();
+    const traffic = await runTraffic({
+      target: app.url,
+      durationMs: opts.durationMs,
+      users: opts.users,
+      rate: opts.rate,
+      signal: stop.signal,
+      out,
+    });
+    checkpoint();
+
+    // Every call's cost in Prometheus: the app's counters as scraped equal those it exposes now.
+    out('\nTraffic done; waiting for the last scrape and the alerts to be delivered...');
+    const exposed = sumOf(
+      parseExposition(await (await fetch(appMetrics)).text()),
+      'llm_requests_total',
     );
+    for (;;) {
+      checkpoint();
+      const scraped = await promQuery(prom.url, 'sum(llm_requests_total)', Date.now() / 1000);
+      if (Number(scraped[0]?.value[1] ?? -1) === exposed) break;
+      await sleep(250);
+    }
+    // Seconds, to the millisecond: the test repeats the queries at this time on the kept data.
+    const evaluationTime = Math.floor(Date.now()) / 1000;
+    const runSeconds = (Date.now() - started) / 1000 + 10;
+    const fired = await firedAlerts(prom.url, evaluationTime, runSeconds);
+    for (let waited = 0; waited < 20_000; waited += 250) {
+      checkpoint();
+      if (allDelivered(fired, deliveredAlerts(receiver.alerts))) break;
+      await sleep(250);
+    }
+
+    const roi = await roiAt(
+      prom.url,
+      evaluationTime,
+      process.env.LLM_FINOPS_BASELINE_MODEL || DEFAULT_BASELINE_MODEL,
+    );
+    const denied = Object.entries(traffic.denied).sort((a, b) => b[1] - a[1]);
+    out(`\n${roiStatement(roi)}`);
+    out(cacheStatement(roi));
+    for (const line of await spendBreakdown(prom.url, evaluationTime)) out(line);
+    out(
+      `\nBudget 402s: ${denied.reduce((a, [, n]) => a + n, 0)} (` +
+        (denied.map(([u, n]) => `${u} ${n}`).join(', ') || 'none') +
+        `); LLM calls refused before reaching the provider: ${roi.deniedCalls}`,
+    );
+    out(
+      `Requests: ${traffic.requests} sent, ${traffic.ok} ok, ${traffic.failedTasks} agent tasks ` +
+        `failed, ${traffic.errors} errors`,
+    );
+    for (const line of alertLines(fired, deliveredAlerts(receiver.alerts))) out(line);
+    out(
+      `\nFigures read from Prometheus at ${new Date(evaluationTime * 1000).toISOString()} (evaluation time ${evaluationTime}).`,
+    );
+    if (opts.json) out(JSON.stringify({ roi, denied: traffic.denied, alertsFired: fired }));
+    return 0;
+  } catch (err) {
+    if (stop.signal.aborted) return 130;
+    throw err;
   } finally {
-    await stop();
+    await services.stopAll();
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(`demo failed: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  },
+);
