@@ -70,6 +70,7 @@ const SERVICES = [
   'traffic',
 ];
 const PUBLISHED = ['grafana', 'demo-app'];
+const COLLECTOR_CONFIG = 'otel-collector/config.yaml';
 
 /** Programs each image family has for a health check (see the header). */
 const IMAGE_TOOLS: Record<string, string[]> = {
@@ -102,7 +103,7 @@ beforeAll(() => {
   });
   configRun = { status: run.status, stderr: `${run.error?.message ?? ''}${run.stderr}` };
   compose = (parse(run.stdout || 'services: {}') ?? { services: {} }) as Compose;
-  collector = parse(readRepo(collectorConfigPath())) as CollectorConfig;
+  collector = parse(readRepo(COLLECTOR_CONFIG)) as CollectorConfig;
   work = mkdtempSync(join(tmpdir(), 'llm-finops-compose-'));
 });
 afterAll(() => {
@@ -189,10 +190,6 @@ interface CollectorConfig {
     extensions?: string[];
     pipelines: Record<string, { receivers: string[]; processors?: string[]; exporters: string[] }>;
   };
-}
-
-function collectorConfigPath(): string {
-  return 'otel-collector/config.yaml';
 }
 
 /** Every `endpoint` string inside a config subtree. */
@@ -578,7 +575,7 @@ describe('configs the stack mounts', () => {
   });
 
   it('Collector: every pipeline uses defined components; metrics go out with the scraped names and labels', () => {
-    const config = mountOf(collectorConfigPath());
+    const config = mountOf(COLLECTOR_CONFIG);
     expect(config.service).toBe('otel-collector');
     expect(flag(compose.services['otel-collector']!.command, '--config')).toBe(config.target);
 
