@@ -11,6 +11,8 @@ export interface PrometheusServer {
   readonly dataDir: string;
   /** Instant query at `time` (seconds since epoch, default now); the `result` array. */
   query(expr: string, time?: number): Promise<PromResult[]>;
+  /** Range query from `start` to `end` (seconds since epoch) every `step` seconds; the `result` array. */
+  queryRange(expr: string, start: number, end: number, step: number): Promise<PromRangeResult[]>;
   /** Stops the server (SIGTERM) and removes its folders. */
   stop(): Promise<void>;
   /** Stops the server and keeps its data folder, for a restart with `startPrometheus({ dataDir })`. */
@@ -21,6 +23,11 @@ export interface PrometheusServer {
 export interface PromResult {
   metric: Record<string, string>;
   value: [number, string];
+}
+
+export interface PromRangeResult {
+  metric: Record<string, string>;
+  values: [number, string][];
 }
 
 export interface PrometheusOptions {
@@ -99,6 +106,22 @@ export async function startPrometheus(options: PrometheusOptions = {}): Promise<
       if (body.status !== 'success') throw new Error(`query ${expr}: ${body.error}`);
       return body.data?.result ?? [];
     },
+    async queryRange(expr, start, end, step) {
+      const params = new URLSearchParams({
+        query: expr,
+        start: String(start),
+        end: String(end),
+        step: String(step),
+      });
+      const res = await fetch(`${url}/api/v1/query_range?${params.toString()}`);
+      const body = (await res.json()) as {
+        status: string;
+        error?: string;
+        data?: { result: PromRangeResult[] };
+      };
+      if (body.status !== 'success') throw new Error(`query_range ${expr}: ${body.error}`);
+      return body.data?.result ?? [];
+    },
     stop: () => halt(true),
     pause: () => halt(false),
   };
@@ -112,11 +135,33 @@ export function backfill(openMetrics: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'llmf-prom-backfill-'));
   const input = join(dir, 'input.om');
   writeFileSync(input, openMetrics);
-  const dataDir = join(dir, 'data');
-  const run = spawnSync('promtool', ['tsdb', 'create-blocks-from', 'openmetrics', input, dataDir], {
-    encoding: 'utf8',
-  });
-  if (run.status !== 0) throw new Error(`promtool failed: ${run.stderr}${run.stdout}`);
+  const dataDir = backfillFile(input, { outputDir: join(dir, 'data') });
   rmSync(input);
+  return dataDir;
+}
+
+export interface BackfillOptions {
+  /** Output data folder, default a new temporary folder. */
+  outputDir?: string;
+  /**
+   * promtool's --max-block-duration (e.g. `1458h`). promtool reads the whole input once per
+   * block, so long histories backfill much faster in long blocks; default promtool's 2h.
+   */
+  maxBlockDuration?: string;
+}
+
+/** `promtool tsdb create-blocks-from openmetrics` of an OpenMetrics file; returns the data folder. */
+export function backfillFile(inputFile: string, options: BackfillOptions = {}): string {
+  const dataDir =
+    options.outputDir ?? join(mkdtempSync(join(tmpdir(), 'llmf-prom-backfill-')), 'data');
+  const flags = options.maxBlockDuration
+    ? [`--max-block-duration=${options.maxBlockDuration}`]
+    : [];
+  const run = spawnSync(
+    'promtool',
+    ['tsdb', 'create-blocks-from', 'openmetrics', ...flags, inputFile, dataDir],
+    { encoding: 'utf8', maxBuffer: 64 << 20 },
+  );
+  if (run.status !== 0) throw new Error(`promtool failed: ${run.stderr}${run.stdout}`);
   return dataDir;
 }

@@ -1,0 +1,229 @@
+/**
+ * A real Prometheus holding the 30-day history of test/helpers/finops-scenario.ts:
+ *
+ * 1. the scenario's OpenMetrics (app counters, sidecar gauges, synthetic ALERTS) written as TSDB
+ *    blocks with `promtool tsdb create-blocks-from openmetrics`;
+ * 2. the recording rules of prometheus/rules/recording.yaml evaluated every 5m over the last
+ *    `rulesDays` (10) days with `promtool tsdb create-blocks-from rules` against a Prometheus on
+ *    that data, in two passes (rules that read other recorded series, e.g.
+ *    tier:llm_cost_usd:share1h, need the first pass's blocks);
+ * 3. a Prometheus started on a fresh copy of the combined blocks.
+ *
+ * The blocks are built once per scenario hash under os.tmpdir() (llmf-finops-history-<hash>) and
+ * reused by later test files and runs; every start works on its own copy.
+ */
+import {
+  closeSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { loadPriceBook } from '../../src/pricing';
+import { ROOT } from './child';
+import {
+  generateFinopsScenario,
+  type FinopsScenario,
+  type FinopsScenarioOptions,
+} from './finops-scenario';
+import { backfillFile, startPrometheus, type PrometheusServer } from './prometheus';
+
+export interface FinopsHistoryOptions extends FinopsScenarioOptions {
+  /** Days before `end` over which the recording rules are evaluated, default 10. */
+  rulesDays?: number;
+}
+
+export interface FinopsHistory {
+  /** Prometheus on a private copy of the history; `stop()` removes the copy. */
+  prom: PrometheusServer;
+  scenario: FinopsScenario;
+  /** Unix seconds of the last sample (= scenario.ledger.end). */
+  end: number;
+  /** Seconds spent building the blocks in this process (0 when they came from the cache). */
+  timings: BuildTimings;
+  stop(): Promise<void>;
+}
+
+/** Seconds per build stage (all 0 on a cache hit). */
+export interface BuildTimings {
+  generate: number;
+  backfill: number;
+  rules: number;
+  total: number;
+}
+
+const RECORDING_RULES = join(ROOT, 'prometheus', 'rules', 'recording.yaml');
+const built = new Map<string, Promise<{ dir: string; timings: BuildTimings }>>();
+
+/** Starts a Prometheus holding the scenario's history (built on first use, then cached). */
+export async function startFinopsHistory(
+  options: FinopsHistoryOptions = {},
+): Promise<FinopsHistory> {
+  const t0 = performance.now();
+  const scenario = generateFinopsScenario(loadPriceBook(), options);
+  const generate = (performance.now() - t0) / 1000;
+  const rulesDays = options.rulesDays ?? 10;
+  const key = `${scenario.hash}-${rulesDays}-${hashText(readFileSync(RECORDING_RULES, 'utf8'))}`;
+  let build = built.get(key);
+  if (!build) {
+    build = buildBlocks(scenario, rulesDays, key, generate);
+    built.set(key, build);
+  }
+  const { dir, timings } = await build;
+  const dataDir = mkdtempSync(join(tmpdir(), 'llmf-finops-data-'));
+  cpSync(dir, dataDir, { recursive: true });
+  const prom = await startPrometheus({ dataDir, flags: ['--query.lookback-delta=5m'] });
+  return { prom, scenario, end: scenario.ledger.end, timings, stop: () => prom.stop() };
+}
+
+function hashText(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16);
+}
+
+async function buildBlocks(
+  scenario: FinopsScenario,
+  rulesDays: number,
+  key: string,
+  generate: number,
+): Promise<{ dir: string; timings: BuildTimings }> {
+  const dir = join(tmpdir(), `llmf-finops-history-${key}`);
+  const zero = { generate: 0, backfill: 0, rules: 0, total: 0 };
+  if (existsSync(join(dir, 'complete'))) return { dir, timings: zero };
+
+  const work = mkdtempSync(join(tmpdir(), 'llmf-finops-build-'));
+  try {
+    const t0 = performance.now();
+    const input = join(work, 'history.om');
+    const fd = openSync(input, 'w');
+    try {
+      let buffer = '';
+      for (const chunk of scenario.openMetrics()) {
+        buffer += chunk;
+        if (buffer.length > 1 << 22) {
+          writeSync(fd, buffer);
+          buffer = '';
+        }
+      }
+      writeSync(fd, buffer);
+    } finally {
+      closeSync(fd);
+    }
+    // One pass of promtool per block: blocks up to 1458h (the largest range <= 61 days) keep
+    // the 30 days in one or two passes over the file.
+    const data = backfillFile(input, { maxBlockDuration: '1458h', outputDir: join(work, 'data') });
+    rmSync(input);
+    const t1 = performance.now();
+
+    const passes = splitRules(readFileSync(RECORDING_RULES, 'utf8'));
+    const end = scenario.ledger.end;
+    const from = end - rulesDays * 86_400;
+    for (const [i, rules] of passes.entries()) {
+      const prom = await startPrometheus({ dataDir: data });
+      const file = join(work, `rules-${i}.om`);
+      try {
+        writeFileSync(file, await evaluateRules(prom, rules, from, end, 300));
+      } finally {
+        await prom.pause();
+      }
+      backfillFile(file, { maxBlockDuration: '1458h', outputDir: join(work, `rules-${i}`) });
+      for (const block of readdirSync(join(work, `rules-${i}`)))
+        cpSync(join(work, `rules-${i}`, block), join(data, block), { recursive: true });
+    }
+    const t2 = performance.now();
+    // Leave only blocks: no WAL, lock or queries log of the build's Prometheus.
+    for (const entry of readdirSync(data))
+      if (!/^[0-9A-Z]{26}$/.test(entry))
+        rmSync(join(data, entry), { recursive: true, force: true });
+    writeFileSync(join(data, 'complete'), new Date().toISOString());
+    try {
+      mkdirSync(tmpdir(), { recursive: true });
+      renameSync(data, dir);
+    } catch {
+      // Another process built the same history meanwhile: use theirs.
+      if (!existsSync(join(dir, 'complete'))) throw new Error(`cannot store ${dir}`);
+    }
+    const timings = {
+      generate,
+      backfill: (t1 - t0) / 1000,
+      rules: (t2 - t1) / 1000,
+      total: generate + (t2 - t0) / 1000,
+    };
+    return { dir, timings };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+interface RecordingRule {
+  record: string;
+  expr: string;
+  labels?: Record<string, string>;
+}
+
+/**
+ * The recording rules in evaluation passes: first those reading only raw series, then those
+ * reading a series recorded by an earlier pass (e.g. tier:llm_cost_usd:share1h).
+ */
+function splitRules(text: string): RecordingRule[][] {
+  const groups = (parse(text) as { groups: { rules: Partial<RecordingRule>[] }[] }).groups;
+  let left = groups.flatMap((g) => g.rules).filter((r): r is RecordingRule => !!r.record);
+  const passes: RecordingRule[][] = [];
+  while (left.length) {
+    const pending = new Set(left.map((r) => r.record));
+    const reads = (r: RecordingRule) =>
+      [...pending].some(
+        (n) => n !== r.record && new RegExp(`(^|[^\\w:])${n}([^\\w:]|$)`).test(r.expr),
+      );
+    const pass = left.filter((r) => !reads(r));
+    if (!pass.length) throw new Error('recording rules depend on each other in a cycle');
+    passes.push(pass);
+    left = left.filter((r) => reads(r));
+  }
+  return passes;
+}
+
+/**
+ * Evaluates recording rules every `step` from `from` to `end` with range queries, as
+ * `promtool tsdb create-blocks-from rules` does, into OpenMetrics for `backfillFile`. (promtool's
+ * own rule backfill writes one 2h block per rule group and interval: over 1000 blocks for 10 days,
+ * which make Prometheus slow to open them.)
+ */
+async function evaluateRules(
+  prom: PrometheusServer,
+  rules: RecordingRule[],
+  from: number,
+  end: number,
+  step: number,
+): Promise<string> {
+  const out: string[] = [];
+  for (const rule of rules) {
+    out.push(`# TYPE ${rule.record} unknown`);
+    for (const series of await prom.queryRange(rule.expr, from, end, step)) {
+      const labels: Record<string, string> = { ...series.metric, ...rule.labels };
+      delete labels.__name__;
+      const text = Object.keys(labels)
+        .sort()
+        .map((k) => `${k}="${(labels[k] ?? '').replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`)
+        .join(',');
+      const head = `${rule.record}${text ? `{${text}}` : ''} `;
+      for (const [t, v] of series.values) out.push(`${head}${v} ${t}`);
+    }
+  }
+  out.push('# EOF');
+  return out.join('\n') + '\n';
+}
