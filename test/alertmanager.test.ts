@@ -1,11 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAlertReceiver, type WebhookPayload } from '../demo/stack/alert-receiver';
+import { alertmanagerConfig, SHIPPED_WEBHOOK_URL } from '../demo/stack/alertmanager';
+import { writeRules } from '../demo/stack/rules';
 import { startAlertmanager, type AlertmanagerServer } from './helpers/alertmanager';
-import { freePort, ROOT } from './helpers/child';
+import { ROOT } from './helpers/child';
 import { startPrometheus, type PrometheusServer } from './helpers/prometheus';
 import { startStaticMetrics, type StaticMetrics } from './helpers/sidecar';
 
@@ -23,7 +25,6 @@ import { startStaticMetrics, type StaticMetrics } from './helpers/sidecar';
 
 const CONFIG = join(ROOT, 'prometheus', 'alertmanager.yml');
 const TEMPLATES = join(ROOT, 'prometheus', 'templates', '*.tmpl');
-const SHIPPED_URL = 'http://127.0.0.1:9095/alerts';
 
 function amtool(args: string[]) {
   const run = spawnSync('amtool', args, { cwd: ROOT, encoding: 'utf8' });
@@ -101,24 +102,6 @@ describe('amtool', () => {
   });
 });
 
-interface WebhookPayload {
-  version: string;
-  groupKey: string;
-  status: string;
-  receiver: string;
-  groupLabels: Record<string, string>;
-  commonLabels: Record<string, string>;
-  commonAnnotations: Record<string, string>;
-  externalURL: string;
-  alerts: {
-    status: string;
-    labels: Record<string, string>;
-    annotations: Record<string, string>;
-    startsAt: string;
-    fingerprint: string;
-  }[];
-}
-
 /**
  * Uncomments the shipped config's commented receiver blocks named in `blocks` (`slack_configs`,
  * `email_configs`, `pagerduty_configs`) and the commented `global` settings (smtp_*, slack_*).
@@ -143,12 +126,11 @@ function uncomment(config: string, blocks: string[]): string {
 /** The shipped config, delivering to `url`, with 1 s group timings and an absolute template path. */
 function renderConfig(url: string, shipped = readFileSync(CONFIG, 'utf8')): string {
   // Every receiver's webhook (the header comment mentions the URL too).
-  expect(shipped.split(`- url: ${SHIPPED_URL}`).length - 1).toBe(4);
-  return shipped
-    .replaceAll(`- url: ${SHIPPED_URL}`, `- url: ${url}`)
-    .replace(/^(\s*)group_wait: \S+/gm, '$1group_wait: 1s')
-    .replace(/^(\s*)group_interval: \S+/gm, '$1group_interval: 1s')
-    .replace('- templates/*.tmpl', `- ${TEMPLATES}`);
+  expect(shipped.split(`- url: ${SHIPPED_WEBHOOK_URL}`).length - 1).toBe(4);
+  const rendered = alertmanagerConfig(url, shipped);
+  expect(rendered.split(`- url: ${url}\n`).length - 1).toBe(4);
+  expect(rendered).toContain(`- ${TEMPLATES}`);
+  return rendered;
 }
 
 const budgetAnnotations = (subject: string, what: string) => ({
@@ -162,40 +144,17 @@ interface SlackPayload {
   attachments: { title: string; title_link: string; text: string }[];
 }
 
-/** An HTTP server collecting Alertmanager webhook payloads POSTed to /alerts. */
-async function startWebhook(): Promise<{
-  url: string;
-  /** Where Slack messages go: Slack's incoming-webhook API, as Alertmanager calls it. */
-  slackUrl: string;
-  received: WebhookPayload[];
-  slack: SlackPayload[];
-  close(): Promise<void>;
-}> {
-  const received: WebhookPayload[] = [];
-  const slack: SlackPayload[] = [];
-  const port = await freePort();
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (d: Buffer) => (body += d.toString()));
-    req.on('end', () => {
-      if (req.url === '/alerts' && req.method === 'POST')
-        received.push(JSON.parse(body) as WebhookPayload);
-      if (req.url === '/slack' && req.method === 'POST')
-        slack.push(JSON.parse(body) as SlackPayload);
-      res.writeHead(200).end('ok');
-    });
-  });
-  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+/** The alert receiver, with Alertmanager's webhook at `url` and Slack's API at `slackUrl`. */
+async function startWebhook() {
+  const receiver = await startAlertReceiver();
   return {
-    url: `http://127.0.0.1:${port}/alerts`,
-    slackUrl: `http://127.0.0.1:${port}/slack`,
-    received,
-    slack,
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
+    url: `${receiver.url}/alerts`,
+    slackUrl: `${receiver.url}/slack`,
+    received: receiver.alerts,
+    get slack() {
+      return receiver.posts('/slack') as SlackPayload[];
+    },
+    close: receiver.close,
   };
 }
 
@@ -454,14 +413,8 @@ describe('end to end: Alertmanager delivers to a webhook, with inhibition', () =
  */
 function renderRules(): string {
   const dir = mkdtempSync(join(tmpdir(), 'llmf-rules-'));
-  const rulesDir = join(ROOT, 'prometheus', 'rules');
-  const files = readdirSync(rulesDir).filter((f) => f.endsWith('.yaml'));
-  expect(files).toContain('alerts.yaml');
-  for (const f of files)
-    writeFileSync(
-      join(dir, f),
-      readFileSync(join(rulesDir, f), 'utf8').replace(/^(\s*)for: \S+/gm, '$1for: 1s'),
-    );
+  expect(writeRules(dir, '1s')).toContain('alerts.yaml');
+  expect(readFileSync(join(dir, 'alerts.yaml'), 'utf8')).not.toMatch(/^\s*for: (?!1s$)/m);
   return dir;
 }
 

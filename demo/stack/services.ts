@@ -36,7 +36,9 @@ export class Services {
         try {
           await part.stop();
         } catch (err) {
-          console.error(`stopping ${part.name}: ${err instanceof Error ? err.message : String(err)}`);
+          console.error(
+            `stopping ${part.name}: ${err instanceof Error ? err.message : String(err)}`,
+          );
         }
       }
       for (const dir of this.dirs) rmSync(dir, { recursive: true, force: true });

@@ -1,9 +1,7 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../demo/free-port';
-import { stopProcess, waitReady } from '../../demo/service-process';
+import { startAlertmanager as startAlertmanagerProcess } from '../../demo/stack/alertmanager';
 
 /** A real Alertmanager started for one test, on a free port with its own storage folder. */
 export interface AlertmanagerServer {
@@ -36,46 +34,15 @@ export interface GettableAlert extends PostableAlert {
  * waits until it answers /-/ready. Clustering is disabled (`--cluster.listen-address=`).
  */
 export async function startAlertmanager(config: string): Promise<AlertmanagerServer> {
-  const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'llmf-am-'));
-  const configFile = join(dir, 'alertmanager.yml');
-  const storage = join(dir, 'data');
-  writeFileSync(configFile, config);
-  const url = `http://127.0.0.1:${port}`;
-  const proc = spawn(
-    'prometheus-alertmanager',
-    [
-      `--config.file=${configFile}`,
-      `--storage.path=${storage}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      `--web.external-url=${url}`,
-      '--cluster.listen-address=',
-      '--log.level=debug',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let log = '';
-  proc.stderr?.on('data', (d: Buffer) => {
-    log += d.toString();
-    if (log.length > 200_000) log = log.slice(-100_000);
-  });
-  let stopped = false;
-  const stop = async () => {
-    if (!stopped) {
-      stopped = true;
-      await stopProcess(proc);
-    }
+  const server = await startAlertmanagerProcess({ config, dir }).catch((e: unknown) => {
     rmSync(dir, { recursive: true, force: true });
-  };
-  try {
-    await waitReady('alertmanager', url, proc, () => log);
-  } catch (e) {
-    await stop();
     throw e;
-  }
+  });
+  const { url } = server;
   return {
     url,
-    log: () => log,
+    log: server.log,
     async postAlerts(alerts) {
       const res = await fetch(`${url}/api/v2/alerts`, {
         method: 'POST',
@@ -89,6 +56,9 @@ export async function startAlertmanager(config: string): Promise<AlertmanagerSer
       if (!res.ok) throw new Error(`GET /api/v2/alerts: ${res.status} ${await res.text()}`);
       return (await res.json()) as GettableAlert[];
     },
-    stop,
+    async stop() {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
