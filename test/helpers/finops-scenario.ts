@@ -286,12 +286,21 @@ const TOP_SPENDER = 'user-01';
 const RUNAWAY_USER = 'user-37';
 const ERROR_RATE = 0.015;
 
+/** The month cap of every user without an override. */
+const DEFAULT_USER_CAP: ScenarioCap = {
+  scope: 'user',
+  subject: '*',
+  window: 'month',
+  limit: 40,
+  warnAt: 0.8,
+};
+
 /** The scenario's caps, like budgets.example.yaml (month windows only). */
 export const SCENARIO_CAPS: readonly ScenarioCap[] = [
   { scope: 'global', subject: 'global', window: 'month', limit: 5000, warnAt: 0.8 },
   { scope: 'feature', subject: 'agent', window: 'month', limit: 1500, warnAt: 0.8 },
   { scope: 'feature', subject: 'summarise', window: 'month', limit: 400, warnAt: 0.8 },
-  { scope: 'user', subject: '*', window: 'month', limit: 40, warnAt: 0.8 },
+  DEFAULT_USER_CAP,
   { scope: 'user', subject: TOP_SPENDER, window: 'month', limit: 600, warnAt: 0.8 },
 ];
 
@@ -475,9 +484,8 @@ export function generateFinopsScenario(
   const runaway = { from: at(25, 10), to: at(25, 20) }; // Nov 26, user-37's loop on chat
   const restartSlot = 11 * perDay + 36; // Nov 12, 03:00
   const restartAt = start + restartSlot * step;
-  const userCap = (u: string) =>
-    SCENARIO_CAPS.find((c) => c.scope === 'user' && c.subject === u) ??
-    SCENARIO_CAPS.find((c) => c.scope === 'user' && c.subject === '*');
+  const userCap = (u: string): ScenarioCap =>
+    SCENARIO_CAPS.find((c) => c.scope === 'user' && c.subject === u) ?? DEFAULT_USER_CAP;
   let runawayExceededAt: number | undefined;
 
   // --- running month-to-date spend (units) for the sidecar view
