@@ -288,7 +288,8 @@ async function main(): Promise<number> {
     if (opts.json) out(JSON.stringify({ roi, denied: traffic.denied, alertsFired: fired }));
     return 0;
   } catch (err) {
-    if (stop.signal.aborted) return 130;
+    // 128 + the signal's number, as shells report a process ended by it.
+    if (stop.signal.aborted) return stop.signal.reason === 'SIGTERM' ? 143 : 130;
     throw err;
   } finally {
     await services.stopAll();
