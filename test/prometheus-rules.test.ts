@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { METRICS } from '../src/contract/metrics';
+import { BUDGET_METRICS, METRICS } from '../src/contract/metrics';
 import { ROOT } from './helpers/child';
 
 /**
@@ -83,9 +83,12 @@ const runbookAnchors = new Set(
     ),
 );
 
-/** Metric names the rules may read: the contract's, the budget sidecar's, recording rules, `up`. */
+/**
+ * Metric names the rules may read: the contract's (the app's and the budget sidecar's
+ * BUDGET_METRICS), the sidecar's other metrics, recording rules, `up`.
+ */
 function knownMetrics(): Set<string> {
-  const names = new Set<string>(['up']);
+  const names = new Set<string>(['up', ...Object.values(BUDGET_METRICS)]);
   for (const m of Object.values(METRICS)) {
     names.add(m.promName);
     if (m.kind === 'histogram')
@@ -202,6 +205,7 @@ describe('prometheus/: conventions', () => {
         'LlmBudgetWarning',
         'LlmCacheHitRateDrop',
         'LlmCostPerRequestAnomaly',
+        'LlmCostPerRequestAnomalyRobust',
         'LlmRunawayUser',
         'LlmSavingsNegative',
         'LlmTelemetryAbsent',
