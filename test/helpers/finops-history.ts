@@ -2,15 +2,21 @@
  * A real Prometheus holding the 30-day history of test/helpers/finops-scenario.ts:
  *
  * 1. the scenario's OpenMetrics (app counters, sidecar gauges, synthetic ALERTS) written as TSDB
- *    blocks with `promtool tsdb create-blocks-from openmetrics`;
+ *    blocks with `promtool tsdb create-blocks-from openmetrics` (1458h blocks: promtool reads the
+ *    whole file once per block);
  * 2. the recording rules of prometheus/rules/recording.yaml evaluated every 5m over the last
- *    `rulesDays` (10) days with `promtool tsdb create-blocks-from rules` against a Prometheus on
- *    that data, in two passes (rules that read other recorded series, e.g.
- *    tier:llm_cost_usd:share1h, need the first pass's blocks);
+ *    `rulesDays` (14) days, so that the week-long bands of the alerts and the anomalies dashboard
+ *    have data at the scenario's anomalies (days 25 to 27). They are evaluated with range queries
+ *    against a Prometheus on that data, as `promtool tsdb create-blocks-from rules` does, and
+ *    backfilled the same way as the history: promtool's rule backfill writes a 2h block per group
+ *    and interval (over 1000 blocks here), which took minutes to build and to open. Rules that
+ *    read another recorded series (tier:llm_cost_usd:share1h) are evaluated in a second pass, on
+ *    the data plus the first pass's blocks;
  * 3. a Prometheus started on a fresh copy of the combined blocks.
  *
- * The blocks are built once per scenario hash under os.tmpdir() (llmf-finops-history-<hash>) and
- * reused by later test files and runs; every start works on its own copy.
+ * The blocks are built once per scenario hash (and recording rules text) under os.tmpdir()
+ * (llmf-finops-history-<key>) and reused by later test files and runs; every start works on its
+ * own copy, so test files can run in parallel.
  */
 import {
   closeSync,
@@ -36,10 +42,15 @@ import {
   type FinopsScenario,
   type FinopsScenarioOptions,
 } from './finops-scenario';
-import { backfillFile, startPrometheus, type PrometheusServer } from './prometheus';
+import {
+  backfillFile,
+  startPrometheus,
+  type PromRangeResult,
+  type PrometheusServer,
+} from './prometheus';
 
 export interface FinopsHistoryOptions extends FinopsScenarioOptions {
-  /** Days before `end` over which the recording rules are evaluated, default 10. */
+  /** Days before `end` over which the recording rules are evaluated, default 14. */
   rulesDays?: number;
 }
 
@@ -49,7 +60,7 @@ export interface FinopsHistory {
   scenario: FinopsScenario;
   /** Unix seconds of the last sample (= scenario.ledger.end). */
   end: number;
-  /** Seconds spent building the blocks in this process (0 when they came from the cache). */
+  /** Seconds per stage in this process (backfill and rules 0 when the blocks came from the cache). */
   timings: BuildTimings;
   stop(): Promise<void>;
 }
@@ -72,14 +83,20 @@ export async function startFinopsHistory(
   const t0 = performance.now();
   const scenario = generateFinopsScenario(loadPriceBook(), options);
   const generate = (performance.now() - t0) / 1000;
-  const rulesDays = options.rulesDays ?? 10;
+  const rulesDays = options.rulesDays ?? 14;
   const key = `${scenario.hash}-${rulesDays}-${hashText(readFileSync(RECORDING_RULES, 'utf8'))}`;
   let build = built.get(key);
   if (!build) {
     build = buildBlocks(scenario, rulesDays, key, generate);
     built.set(key, build);
   }
-  const { dir, timings } = await build;
+  const { dir, timings: buildTimings } = await build;
+  // Generation runs in every process; backfill and rules only when the blocks were built here.
+  const timings = {
+    ...buildTimings,
+    generate,
+    total: buildTimings.total - buildTimings.generate + generate,
+  };
   const dataDir = mkdtempSync(join(tmpdir(), 'llmf-finops-data-'));
   cpSync(dir, dataDir, { recursive: true });
   const prom = await startPrometheus({ dataDir, flags: ['--query.lookback-delta=5m'] });
@@ -200,7 +217,7 @@ function splitRules(text: string): RecordingRule[][] {
 /**
  * Evaluates recording rules every `step` from `from` to `end` with range queries, as
  * `promtool tsdb create-blocks-from rules` does, into OpenMetrics for `backfillFile`. (promtool's
- * own rule backfill writes one 2h block per rule group and interval: over 1000 blocks for 10 days,
+ * own rule backfill writes one 2h block per rule group and interval: over 1000 blocks for 14 days,
  * which make Prometheus slow to open them.)
  */
 async function evaluateRules(
@@ -210,10 +227,20 @@ async function evaluateRules(
   end: number,
   step: number,
 ): Promise<string> {
+  // Three queries at a time: Prometheus evaluates each on one core.
+  const results = new Array<PromRangeResult[]>(rules.length);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < rules.length; i = next++) {
+      const rule = rules[i] as RecordingRule;
+      results[i] = await prom.queryRange(rule.expr, from, end, step);
+    }
+  };
+  await Promise.all([worker(), worker(), worker()]);
   const out: string[] = [];
-  for (const rule of rules) {
+  for (const [i, rule] of rules.entries()) {
     out.push(`# TYPE ${rule.record} unknown`);
-    for (const series of await prom.queryRange(rule.expr, from, end, step)) {
+    for (const series of results[i] ?? []) {
       const labels: Record<string, string> = { ...series.metric, ...rule.labels };
       delete labels.__name__;
       const text = Object.keys(labels)

@@ -215,7 +215,8 @@ export interface FinopsScenario {
   openMetrics(): Generator<string>;
 }
 
-const GENERATOR_VERSION = 1;
+/** Part of the cache key of the built history: bump it when the generator's output changes. */
+const GENERATOR_VERSION = 2;
 
 export const FEATURES = ['chat', 'summarise', 'agent', 'search'] as const;
 type Feature = (typeof FEATURES)[number];
@@ -301,7 +302,9 @@ export const SCENARIO_CAPS: readonly ScenarioCap[] = [
   { scope: 'feature', subject: 'agent', window: 'month', limit: 1500, warnAt: 0.8 },
   { scope: 'feature', subject: 'summarise', window: 'month', limit: 400, warnAt: 0.8 },
   DEFAULT_USER_CAP,
-  { scope: 'user', subject: TOP_SPENDER, window: 'month', limit: 600, warnAt: 0.8 },
+  { scope: 'user', subject: TOP_SPENDER, window: 'month', limit: 450, warnAt: 0.8 },
+  { scope: 'user', subject: 'user-02', window: 'month', limit: 150, warnAt: 0.8 },
+  { scope: 'user', subject: 'user-05', window: 'month', limit: 100, warnAt: 0.8 },
 ];
 
 /** mulberry32: small, fast, deterministic. */
@@ -380,6 +383,9 @@ export function generateFinopsScenario(
       seed,
       prices: [...priceOf.entries()],
       baseline: prices.baseline,
+      profiles: PROFILES,
+      caps: SCENARIO_CAPS,
+      users: [USER_COUNT, TOP_SPENDER, RUNAWAY_USER, ERROR_RATE],
     }),
   );
 
@@ -450,7 +456,7 @@ export function generateFinopsScenario(
     let acc = 0;
     users.forEach((u, i) => {
       if (!userFeatures(i).includes(f)) return;
-      const w = (u === TOP_SPENDER ? 3 : 1) / Math.pow(i + 1, 0.9);
+      const w = (u === TOP_SPENDER ? 2 : 1) / Math.pow(i + 1, 0.8);
       acc += w;
       list.push(u);
       cdf.push(acc);
@@ -474,6 +480,7 @@ export function generateFinopsScenario(
     let acc = 0;
     return { ids, cdf: ids.map((id) => (acc += weights[id] ?? 0) / total) };
   };
+  const modelInfo = new Map([...priceOf.keys()].map((id) => [id, modelLabels(id)]));
   const routing = new Map(FEATURES.map((f) => [f, modelPickers(PROFILES[f].models)]));
   const shiftedAgent = modelPickers({ 'claude-opus-4-1': 8, 'claude-sonnet-4-5': 1, 'gpt-4o': 1 });
 
@@ -494,8 +501,10 @@ export function generateFinopsScenario(
   let globalSpent = 0;
 
   const requestSeries = new Map<string, Series>();
+  const memoized = new Map<string, Series>();
   const seriesFor = (key: MetricKey, labels: Record<string, string>, usd: boolean) => {
-    const k = key + JSON.stringify(labels);
+    let k = key as string;
+    for (const v in labels) k += '\u0001' + (labels[v] ?? '');
     let s = requestSeries.get(k);
     if (!s) requestSeries.set(k, (s = contract(key, labels, usd)));
     return s;
@@ -536,6 +545,11 @@ export function generateFinopsScenario(
   };
   const around = (mean: number) => Math.max(1, Math.round(mean * (0.5 + rand())));
 
+  const memo = (key: string, make: () => Series): Series => {
+    let m = memoized.get(key);
+    if (!m) memoized.set(key, (m = make()));
+    return m;
+  };
   const call = (
     k: number,
     t: number,
@@ -545,22 +559,44 @@ export function generateFinopsScenario(
     inputMean: number,
   ) => {
     const profile = PROFILES[f];
-    const ml = modelLabels(modelId);
+    const ml = modelInfo.get(modelId) as ReturnType<typeof modelLabels>;
     const price = priceOf.get(modelId);
     const cap = userCap(user);
     const spent = userSpent.get(user) ?? 0;
     if (spent >= units(cap.limit)) {
-      add(seriesFor('requests', { ...ml, feature: f, status: 'denied' }, false), k, 1);
+      add(
+        memo(`r|${f}|${modelId}|denied`, () =>
+          seriesFor('requests', { ...ml, feature: f, status: 'denied' }, false),
+        ),
+        k,
+        1,
+      );
       add(decisions.deny, k, 1);
       return;
     }
     add(decisions.allow, k, 1);
-    add(seriesFor('userRequests', { user, feature: f }, false), k, 1);
+    add(
+      memo(`ur|${user}|${f}`, () => seriesFor('userRequests', { user, feature: f }, false)),
+      k,
+      1,
+    );
     if (rand() < ERROR_RATE) {
-      add(seriesFor('requests', { ...ml, feature: f, status: 'error' }, false), k, 1);
+      add(
+        memo(`r|${f}|${modelId}|error`, () =>
+          seriesFor('requests', { ...ml, feature: f, status: 'error' }, false),
+        ),
+        k,
+        1,
+      );
       return;
     }
-    add(seriesFor('requests', { ...ml, feature: f, status: 'ok' }, false), k, 1);
+    add(
+      memo(`r|${f}|${modelId}|ok`, () =>
+        seriesFor('requests', { ...ml, feature: f, status: 'ok' }, false),
+      ),
+      k,
+      1,
+    );
     const inputAll = around(inputMean);
     const cacheRead = profile.promptCache ? Math.round(inputAll * profile.promptCache * rand()) : 0;
     const cacheWrite =
@@ -575,25 +611,76 @@ export function generateFinopsScenario(
       reasoning: 0,
     };
     const tl = { provider: ml.provider, model: ml.model, feature: f };
-    add(seriesFor('tokens', { ...tl, type: 'input' }, false), k, tokens.input);
-    add(seriesFor('tokens', { ...tl, type: 'output' }, false), k, tokens.output);
-    if (cacheRead) add(seriesFor('tokens', { ...tl, type: 'cache_read' }, false), k, cacheRead);
-    if (cacheWrite) add(seriesFor('tokens', { ...tl, type: 'cache_write' }, false), k, cacheWrite);
+    add(
+      memo(`t|${f}|${modelId}|input`, () => seriesFor('tokens', { ...tl, type: 'input' }, false)),
+      k,
+      tokens.input,
+    );
+    add(
+      memo(`t|${f}|${modelId}|output`, () => seriesFor('tokens', { ...tl, type: 'output' }, false)),
+      k,
+      tokens.output,
+    );
+    if (cacheRead)
+      add(
+        memo(`t|${f}|${modelId}|cache_read`, () =>
+          seriesFor('tokens', { ...tl, type: 'cache_read' }, false),
+        ),
+        k,
+        cacheRead,
+      );
+    if (cacheWrite)
+      add(
+        memo(`t|${f}|${modelId}|cache_write`, () =>
+          seriesFor('tokens', { ...tl, type: 'cache_write' }, false),
+        ),
+        k,
+        cacheWrite,
+      );
     if (profile.outcome && rand() < profile.outcome) {
       const outcome = rand() < profile.success ? 'success' : 'failure';
-      add(seriesFor('outcomes', { feature: f, outcome }, false), k, 1);
+      add(
+        memo(`o|${f}|${outcome}`, () => seriesFor('outcomes', { feature: f, outcome }, false)),
+        k,
+        1,
+      );
     }
     if (!price) {
-      add(seriesFor('unpricedRequests', { provider: ml.provider, model: ml.model }, false), k, 1);
+      add(
+        memo(`u|${modelId}`, () =>
+          seriesFor('unpricedRequests', { provider: ml.provider, model: ml.model }, false),
+        ),
+        k,
+        1,
+      );
       return;
     }
     const cost = units(costOf(price, tokens));
     const baseline = units(costOf(prices.baseline, tokens));
-    add(seriesFor('cost', { ...ml, feature: f }, true), k, cost);
-    add(seriesFor('baselineCost', { ...ml, feature: f }, true), k, baseline);
-    add(seriesFor('userCost', { user, feature: f }, true), k, cost);
+    add(
+      memo(`c|${f}|${modelId}`, () => seriesFor('cost', { ...ml, feature: f }, true)),
+      k,
+      cost,
+    );
+    add(
+      memo(`b|${f}|${modelId}`, () => seriesFor('baselineCost', { ...ml, feature: f }, true)),
+      k,
+      baseline,
+    );
+    add(
+      memo(`uc|${user}|${f}`, () => seriesFor('userCost', { user, feature: f }, true)),
+      k,
+      cost,
+    );
     const saved = units(promptCacheSavings(price, tokens));
-    if (saved > 0) add(seriesFor('cacheSavings', { ...tl, cache: 'prompt' }, true), k, saved);
+    if (saved > 0)
+      add(
+        memo(`sp|${f}|${modelId}`, () =>
+          seriesFor('cacheSavings', { ...tl, cache: 'prompt' }, true),
+        ),
+        k,
+        saved,
+      );
     userSpent.set(user, spent + cost);
     featureSpent.set(f, (featureSpent.get(f) ?? 0) + cost);
     globalSpent += cost;
