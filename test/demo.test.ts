@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -137,6 +137,24 @@ describe.each(['SIGINT', 'SIGTERM'] as const)('%s during the run', (signal) => {
       await demo.stop();
     }
   }, 70_000);
+});
+
+describe('without Prometheus and Alertmanager', () => {
+  it('exits 1 naming what to install and suggesting docker compose when it cannot install them', async () => {
+    // Only node on PATH: no prometheus, no apt-get, no sudo.
+    const bin = mkdtempSync(join(tmpdir(), 'llmf-demo-bin-'));
+    try {
+      symlinkSync(process.execPath, join(bin, 'node'));
+      const demo = startNode([DEMO, '--duration', '5s'], { PATH: bin });
+      expect(await demo.exited).toBe(1);
+      expect(demo.stderr()).toContain('prometheus and alertmanager are not on PATH');
+      expect(demo.stderr()).toContain('apt-get install prometheus prometheus-alertmanager');
+      expect(demo.stderr()).toContain('docker compose up');
+      expect(demo.stdout()).toBe('');
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
+    }
+  });
 });
 
 function alive(pid: number): boolean {

@@ -57,7 +57,8 @@ export async function startAlertmanager(options: {
       '--cluster.listen-address=',
       '--log.level=debug',
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    // Its own process group: a Ctrl-C in the terminal reaches the demo, which stops it in order.
+    { stdio: ['ignore', 'ignore', 'pipe'], detached: true },
   );
   let log = '';
   proc.stderr?.on('data', (d: Buffer) => {

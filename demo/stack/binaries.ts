@@ -39,13 +39,14 @@ function find(): Partial<Binaries> {
 export function requireBinaries(out: (line: string) => void): Binaries {
   let found = find();
   if (found.prometheus && found.alertmanager) return found as Binaries;
-  const missing = [!found.prometheus && 'prometheus', !found.alertmanager && 'alertmanager']
-    .filter(Boolean)
-    .join(' and ');
+  const names = [!found.prometheus && 'prometheus', !found.alertmanager && 'alertmanager'].filter(
+    Boolean,
+  );
+  const missing = `${names.join(' and ')} ${names.length > 1 ? 'are' : 'is'}`;
   const root = process.getuid?.() === 0;
   const sudo = !root && spawnSync('sudo', ['-n', 'true']).status === 0;
   if (which('apt-get') && (root || sudo)) {
-    out(`${missing} not found: installing the Debian packages ${DEBIAN_PACKAGES.join(' ')}`);
+    out(`${missing} not on PATH: installing the Debian packages ${DEBIAN_PACKAGES.join(' ')}`);
     const prefix = root ? [] : ['sudo', '-n'];
     for (const args of [
       ['apt-get', 'update'],
@@ -62,7 +63,7 @@ export function requireBinaries(out: (line: string) => void): Binaries {
     if (found.prometheus && found.alertmanager) return found as Binaries;
   }
   throw new Error(
-    `The demo runs Prometheus and Alertmanager locally, and ${missing} is not on PATH.\n` +
+    `The demo runs Prometheus and Alertmanager locally, and ${missing} not on PATH.\n` +
       `Install them (Debian/Ubuntu: sudo apt-get install ${DEBIAN_PACKAGES.join(' ')}; ` +
       'macOS: brew install prometheus alertmanager; or the release binaries from ' +
       'https://prometheus.io/download/), or run the whole stack in Docker: docker compose up',

@@ -26,6 +26,8 @@ export async function startNodeService(options: {
     cwd: packageRoot(),
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group: a Ctrl-C in the terminal reaches the demo, which stops it in order.
+    detached: true,
   });
   let out = '';
   const keep = (d: Buffer) => {

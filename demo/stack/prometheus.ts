@@ -66,7 +66,8 @@ export async function startPrometheus(options: DemoPrometheusOptions): Promise<P
       `--storage.tsdb.path=${options.dataDir}`,
       `--web.listen-address=127.0.0.1:${port}`,
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    // Its own process group: a Ctrl-C in the terminal reaches the demo, which stops it in order.
+    { stdio: ['ignore', 'ignore', 'pipe'], detached: true },
   );
   let log = '';
   proc.stderr?.on('data', (d: Buffer) => {
