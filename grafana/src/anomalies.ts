@@ -159,11 +159,14 @@ const ROWS: { title: string; panels: AlertPanel[] }[] = [
         alert: 'LlmRunawayUser',
         title: 'Top user request rate vs peers',
         description:
-          'Calls per second of the 5 busiest users (5 minutes), against 10 times the median user. The alert fires for a user above it and above 1 request/s (red line), with at least 5 active users.',
+          'Calls per second of the 5 busiest users (5-minute rate, the highest in each point’s interval so that a short loop shows at any zoom), against 10 times the median user. The alert fires for a user above it and above 1 request/s (red line), with at least 5 active users.',
         unit: 'reqps',
         threshold: 1,
         targets: [
-          { expr: 'topk(5, user:llm_user_requests:rate5m)', legend: '{{user}}' },
+          {
+            expr: 'topk(5, max_over_time(user:llm_user_requests:rate5m[$__interval]))',
+            legend: '{{user}}',
+          },
           {
             expr: '10 * quantile(0.5, user:llm_user_requests:rate5m)',
             legend: '10x median user',
