@@ -2,11 +2,12 @@
 import { Command } from 'commander';
 import { packageVersion } from '../package-info';
 import { registerPricingCommand } from './pricing';
+import { registerReportCommand } from './report';
 import { registerSidecarCommand } from './sidecar';
 
 /**
  * The `llm-finops` program. Each command group lives in its own module and registers itself
- * here (`pricing`, `sidecar`; `report` and `export` are added the same way).
+ * here (`pricing`, `sidecar`, `report`, `export`).
  */
 export function createProgram(): Command {
   const program = new Command('llm-finops')
@@ -17,6 +18,7 @@ export function createProgram(): Command {
     .showHelpAfterError();
   registerPricingCommand(program);
   registerSidecarCommand(program);
+  registerReportCommand(program);
   return program;
 }
 

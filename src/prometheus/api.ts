@@ -79,9 +79,13 @@ export class PrometheusApi {
     return points;
   }
 
-  /** Instant query at `timeMs`, every series with its labels. */
+  /**
+   * Instant query at `timeMs`, every series with its labels: one point per series for a vector,
+   * the raw samples of the range for a range selector (a matrix).
+   */
   async instantSeries(expr: string, timeMs: number): Promise<LabelledSeries[]> {
     const data = await this.get('query', { query: expr, time: seconds(timeMs) });
+    if (data.resultType === 'matrix') return matrix(data.result);
     if (data.resultType !== 'vector') throw badResponse(`resultType ${String(data.resultType)}`);
     return data.result.map((row) => {
       const sample = row as { metric?: Record<string, string>; value?: [number, string] };
@@ -108,14 +112,7 @@ export class PrometheusApi {
       step: seconds(stepMs),
     });
     if (data.resultType !== 'matrix') throw badResponse(`resultType ${String(data.resultType)}`);
-    return data.result.map((row) => {
-      const series = row as { metric?: Record<string, string>; values?: [number, string][] };
-      if (!Array.isArray(series.values)) throw badResponse('matrix series without values');
-      return {
-        labels: series.metric ?? {},
-        points: series.values.map(([t, v]) => [Math.round(Number(t) * 1000), number(v)] as const),
-      };
-    });
+    return matrix(data.result);
   }
 
   private async get(
@@ -172,6 +169,17 @@ export class PrometheusApi {
     if (!body.data || !Array.isArray(body.data.result)) throw badResponse('no data.result array');
     return { resultType: body.data.resultType, result: body.data.result };
   }
+}
+
+function matrix(result: unknown[]): LabelledSeries[] {
+  return result.map((row) => {
+    const series = row as { metric?: Record<string, string>; values?: [number, string][] };
+    if (!Array.isArray(series.values)) throw badResponse('matrix series without values');
+    return {
+      labels: series.metric ?? {},
+      points: series.values.map(([t, v]) => [Math.round(Number(t) * 1000), number(v)] as const),
+    };
+  });
 }
 
 function seconds(ms: number): string {

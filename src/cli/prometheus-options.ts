@@ -1,0 +1,67 @@
+import { type Command, InvalidArgumentError } from 'commander';
+import { parseDuration } from '../sidecar/config/schema';
+import { PrometheusApi } from '../prometheus/api';
+import { GRID_MS, PeriodError, monthPeriod, rangePeriod, type Period } from '../report/period';
+import { windowAt } from '../calendar/windows';
+
+/** Options shared by the commands that read a period's figures from Prometheus. */
+export interface PeriodOptions {
+  prometheus: string;
+  month?: string;
+  from?: string;
+  to?: string;
+  timezone: string;
+  maxScrapeGap: number;
+  timeout: number;
+}
+
+const duration = (flag: string) => (value: string) => {
+  const ms = parseDuration(value);
+  if (ms === undefined || ms <= 0)
+    throw new InvalidArgumentError(`${flag}: expected a duration such as 90s, 10m, 2h`);
+  return ms;
+};
+
+/** Adds --prometheus, --month, --from/--to, --timezone, --max-scrape-gap and --timeout. */
+export function addPeriodOptions(command: Command): Command {
+  return command
+    .option(
+      '--prometheus <url>',
+      'Prometheus (or compatible) base URL; bearer token from $LLM_FINOPS_PROMETHEUS_TOKEN',
+      process.env.LLM_FINOPS_PROMETHEUS_URL ?? 'http://127.0.0.1:9090',
+    )
+    .option('--month <YYYY-MM>', 'a calendar month (default: this month so far)')
+    .option('--from <date>', 'start: YYYY-MM-DD (local midnight) or an RFC 3339 time, inclusive')
+    .option('--to <date>', 'end: YYYY-MM-DD (local midnight) or an RFC 3339 time, exclusive')
+    .option('--timezone <tz>', 'IANA time zone of months and days', 'UTC')
+    .option(
+      '--max-scrape-gap <duration>',
+      'longest scrape gap bridged (as the sidecar)',
+      duration('--max-scrape-gap'),
+      10 * 60_000,
+    )
+    .option('--timeout <duration>', 'per query', duration('--timeout'), 120_000);
+}
+
+/** The period the options name; without any, this month up to the last quarter hour. */
+export function periodOf(options: PeriodOptions, now: number): Period {
+  if (options.month !== undefined) {
+    if (options.from !== undefined || options.to !== undefined)
+      throw new PeriodError('--month cannot be combined with --from/--to');
+    return monthPeriod(options.month, options.timezone);
+  }
+  const to = options.to ?? new Date(now - (now % GRID_MS)).toISOString();
+  const from =
+    options.from ?? new Date(windowAt('month', now, options.timezone).start).toISOString();
+  return rangePeriod(from, to, options.timezone);
+}
+
+/** A client of the --prometheus URL. */
+export function prometheusApi(options: PeriodOptions): PrometheusApi {
+  const token = process.env.LLM_FINOPS_PROMETHEUS_TOKEN;
+  return new PrometheusApi({
+    url: options.prometheus,
+    timeoutMs: options.timeout,
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+  });
+}

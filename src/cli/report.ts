@@ -1,0 +1,74 @@
+import { writeFileSync } from 'node:fs';
+import { type Command, Option } from 'commander';
+import { DEFAULT_BASELINE_MODEL } from '../pricing/price-book';
+import { PrometheusQueryError } from '../prometheus/api';
+import { buildReport } from '../report/build-report';
+import { PeriodError } from '../report/period';
+import { renderHtml } from '../report/render/html';
+import { renderMarkdown } from '../report/render/markdown';
+import { renderText } from '../report/render/text';
+import type { Report } from '../report/types';
+import {
+  addPeriodOptions,
+  periodOf,
+  prometheusApi,
+  type PeriodOptions,
+} from './prometheus-options';
+
+const RENDERERS: Record<string, (r: Report) => string> = {
+  text: renderText,
+  json: (r) => `${JSON.stringify(r, null, 2)}\n`,
+  markdown: renderMarkdown,
+  html: renderHtml,
+};
+
+interface ReportOptions extends PeriodOptions {
+  format: string;
+  output?: string;
+  top: number;
+  baselineModel: string;
+}
+
+/** `llm-finops report`: a period's ROI, spend, budgets and anomalies, read from Prometheus. */
+export function registerReportCommand(program: Command): void {
+  const command = program
+    .command('report')
+    .description(
+      "a period's requests, cost against the baseline, savings, spend by feature, model and user, budgets and anomalies, from Prometheus",
+    );
+  addPeriodOptions(command)
+    .addOption(
+      new Option('--format <format>', 'output format')
+        .choices(Object.keys(RENDERERS))
+        .default('text'),
+    )
+    .option('-o, --output <file>', 'write to a file instead of stdout')
+    .option('--top <n>', 'users listed', (v) => Number.parseInt(v, 10), 10)
+    .option(
+      '--baseline-model <model>',
+      "the model named in the ROI statement: the app's LLM_FINOPS_BASELINE_MODEL",
+      process.env.LLM_FINOPS_BASELINE_MODEL ?? DEFAULT_BASELINE_MODEL,
+    )
+    .action(async (options: ReportOptions) => {
+      const now = Date.now();
+      let text: string;
+      try {
+        const report = await buildReport(prometheusApi(options), periodOf(options, now), {
+          baselineModel: options.baselineModel,
+          topUsers: options.top,
+          gapMs: options.maxScrapeGap,
+          now,
+        });
+        text = RENDERERS[options.format]!(report);
+      } catch (err) {
+        if (err instanceof PeriodError || err instanceof PrometheusQueryError) {
+          process.stderr.write(`llm-finops report: ${err.message}\n`);
+          process.exitCode = 2;
+          return;
+        }
+        throw err;
+      }
+      if (options.output) writeFileSync(options.output, text);
+      else process.stdout.write(text);
+    });
+}

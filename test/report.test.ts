@@ -1,0 +1,216 @@
+/**
+ * `llm-finops report` (the real CLI) against a real Prometheus holding a month of known history
+ * (test/helpers/finops-history.ts): every figure of the JSON output equals the scenario's ledger,
+ * to the micro-dollar; text and Markdown carry the same ROI statement and tables.
+ */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Report } from '../src/report/types';
+import { freePort } from './helpers/child';
+import { startFinopsHistory, type FinopsHistory } from './helpers/finops-history';
+
+const CLI = join(__dirname, '..', 'dist', 'src', 'cli', 'main.js');
+const MICRO = 6; // toBeCloseTo digits: |a - b| < 5e-7 USD
+
+let history: FinopsHistory;
+let report: Report;
+
+function cli(...args: string[]) {
+  return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000 });
+}
+
+beforeAll(async () => {
+  history = await startFinopsHistory();
+  const run = cli(
+    'report',
+    '--prometheus',
+    history.prom.url,
+    '--month',
+    '2026-11',
+    '--format',
+    'json',
+  );
+  expect(run.stderr).toBe('');
+  expect(run.status).toBe(0);
+  report = JSON.parse(run.stdout) as Report;
+}, 240_000);
+
+afterAll(async () => {
+  await history?.stop();
+});
+
+describe('llm-finops report --format json', () => {
+  it('covers November 2026 in UTC, which is the whole history', () => {
+    const l = history.scenario.ledger;
+    expect(report.period).toEqual({
+      from: '2026-11-01T00:00:00.000Z',
+      to: '2026-12-01T00:00:00.000Z',
+      timezone: 'UTC',
+    });
+    expect(Date.parse(report.period.from) / 1000).toBe(l.start);
+    expect(Date.parse(report.period.to) / 1000).toBe(l.end);
+  });
+
+  it('requests, cost, baseline and savings equal the ledger', () => {
+    const t = history.scenario.ledger.totals;
+    expect(report.requests).toEqual({
+      ok: t.requests.ok,
+      error: t.requests.error,
+      denied: t.requests.denied,
+    });
+    expect(report.cost_usd).toBeCloseTo(t.cost, MICRO);
+    expect(report.baseline_cost_usd).toBeCloseTo(t.baseline, MICRO);
+    expect(report.savings_usd).toBeCloseTo(t.savings, MICRO);
+    expect(report.savings_ratio).toBeCloseTo(history.scenario.ledger.savingsRatio, 9);
+  });
+
+  it('states the ROI in one sentence with those numbers', () => {
+    const t = history.scenario.ledger.totals;
+    const usd = (n: number) => `$${Math.round(n).toLocaleString('en-US')}`;
+    expect(report.roi).toBe(
+      `We processed ${t.requests.ok.toLocaleString('en-US')} requests, would have cost ${usd(t.baseline)} at gpt-4 rates, actually cost ${usd(t.cost)} — ${Math.round((t.savings / t.baseline) * 100)}% savings.`,
+    );
+  });
+
+  it('spend by feature, model and tier equal the ledger', () => {
+    const l = history.scenario.ledger;
+    const features = Object.entries(l.byFeature).filter(
+      ([, f]) => f.cost || f.baseline || f.requests.ok,
+    );
+    expect(report.by_feature.map((f) => f.feature).sort()).toEqual(features.map(([k]) => k).sort());
+    for (const f of report.by_feature) {
+      const want = l.byFeature[f.feature]!;
+      expect(f.cost_usd, f.feature).toBeCloseTo(want.cost, MICRO);
+      expect(f.baseline_cost_usd, f.feature).toBeCloseTo(want.baseline, MICRO);
+      expect(f.requests, f.feature).toBe(want.requests.ok);
+    }
+    // Most expensive first.
+    expect(report.by_feature.map((f) => f.cost_usd)).toEqual(
+      [...report.by_feature.map((f) => f.cost_usd)].sort((a, b) => b - a),
+    );
+    for (const m of report.by_model) {
+      const want = l.byModel[`${m.provider}/${m.model}`]!;
+      expect(m.tier).toBe(want.tier);
+      expect(m.cost_usd, m.model).toBeCloseTo(want.cost, MICRO);
+      expect(m.baseline_cost_usd, m.model).toBeCloseTo(want.baseline, MICRO);
+      expect(m.requests, m.model).toBe(want.requests.ok);
+    }
+    for (const t of report.by_tier) {
+      expect(t.cost_usd, t.tier).toBeCloseTo(l.byTier[t.tier]!.cost, MICRO);
+    }
+  });
+
+  it('top users, cache, outcomes and unpriced models equal the ledger', () => {
+    const l = history.scenario.ledger;
+    expect(report.top_users[0]!.user).toBe(l.topSpender.user);
+    expect(report.top_users[0]!.cost_usd).toBeCloseTo(l.topSpender.cost, MICRO);
+    const ranked = Object.entries(l.userCost)
+      .filter(([, c]) => c > 0)
+      .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+    expect(report.users_with_spend).toBe(ranked.length);
+    expect(report.top_users).toHaveLength(10);
+    report.top_users.forEach((u, i) => {
+      expect(u.user).toBe(ranked[i]![0]);
+      expect(u.cost_usd).toBeCloseTo(ranked[i]![1], MICRO);
+      expect(u.requests).toBe(l.userRequests[u.user]);
+    });
+    expect(report.cache.savings_usd.prompt).toBeCloseTo(l.cacheSavings.prompt, MICRO);
+    expect(report.cache.savings_usd.response).toBeCloseTo(l.cacheSavings.response, MICRO);
+    expect(report.cache.lookups).toEqual(l.cacheLookups);
+    for (const o of report.outcomes) {
+      expect(o.outcomes).toEqual(l.outcomes[o.feature]);
+      if (l.costPerSuccess[o.feature] !== undefined)
+        expect(o.cost_per_success_usd).toBeCloseTo(l.costPerSuccess[o.feature]!, 9);
+    }
+    expect(report.outcomes.map((o) => o.feature).sort()).toEqual(Object.keys(l.outcomes).sort());
+    expect(
+      Object.fromEntries(report.unpriced.map((u) => [`${u.provider}/${u.model}`, u.requests])),
+    ).toEqual(l.unpriced);
+  });
+
+  it('days: each UTC day equals the ledger, the restart day included', () => {
+    const l = history.scenario.ledger;
+    expect(report.daily.map((d) => d.date)).toEqual(l.daily.map((d) => d.date));
+    report.daily.forEach((d, i) => {
+      const want = l.daily[i]!;
+      expect(d.cost_usd, d.date).toBeCloseTo(want.cost, MICRO);
+      expect(d.baseline_cost_usd, d.date).toBeCloseTo(want.baseline, MICRO);
+      expect(d.requests, d.date).toBe(want.requests.ok);
+    });
+    const sum = report.daily.reduce((a, d) => a + d.cost_usd, 0);
+    expect(sum).toBeCloseTo(report.cost_usd, 9);
+  });
+
+  it('anomalies: every designed alert episode, flagged on its days', () => {
+    const l = history.scenario.ledger;
+    expect(report.anomalies).toHaveLength(l.anomalies.length);
+    for (const a of l.anomalies) {
+      const { alertname, severity, ...labels } = a.alert;
+      const found = report.anomalies.find(
+        (r) => r.alert === alertname && JSON.stringify(r.labels) === JSON.stringify(labels),
+      );
+      expect(found, alertname).toBeDefined();
+      expect(found!.severity).toBe(severity);
+      expect(Date.parse(found!.first_firing) / 1000).toBe(a.firingFrom);
+      // The period is [from, to): a sample at `to` itself belongs to the next one.
+      expect(Date.parse(found!.last_firing) / 1000).toBe(Math.min(a.firingTo, l.end - l.step));
+      const day = new Date(a.firingFrom * 1000).toISOString().slice(0, 10);
+      expect(report.daily.find((d) => d.date === day)!.anomalies).toContain(alertname);
+    }
+  });
+
+  it('budgets: the sidecar gauges just before the period ends', () => {
+    const l = history.scenario.ledger;
+    expect(report.budgets.available).toBe(true);
+    expect(report.budgets.as_of).toBe('2026-11-30T23:59:59.000Z');
+    const over = report.budgets.caps.filter((c) => c.scope === 'user' && c.state === 'exceeded');
+    expect(over.map((c) => c.subject).sort()).toEqual([...l.usersOverCap].sort());
+    expect(report.budgets.users).toEqual({
+      window: 'month',
+      ok: l.budgetSubjects['user/ok'] ?? 0,
+      warning: l.budgetSubjects['user/warning'] ?? 0,
+      exceeded: l.budgetSubjects['user/exceeded'] ?? 0,
+    });
+  });
+});
+
+describe('llm-finops report: other formats and errors', () => {
+  it('text and Markdown print the same ROI statement and the top spender', () => {
+    for (const format of ['text', 'markdown']) {
+      const run = cli(
+        'report',
+        '--prometheus',
+        history.prom.url,
+        '--month',
+        '2026-11',
+        '--format',
+        format,
+      );
+      expect(run.status, run.stderr).toBe(0);
+      expect(run.stdout).toContain(report.roi);
+      expect(run.stdout).toContain(history.scenario.ledger.topSpender.user);
+    }
+  });
+
+  it('bad periods and an unreachable Prometheus: exit 2 with one clear line', async () => {
+    const bad = cli('report', '--prometheus', history.prom.url, '--month', '2026-13');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toBe('llm-finops report: --month 2026-13: expected YYYY-MM, e.g. 2026-11\n');
+    const zone = cli(
+      'report',
+      '--prometheus',
+      history.prom.url,
+      '--month',
+      '2026-11',
+      '--timezone',
+      'Mars/Olympus',
+    );
+    expect(zone.status).toBe(2);
+    expect(zone.stderr).toContain('--timezone Mars/Olympus: not an IANA time zone');
+    const closed = await freePort();
+    const down = cli('report', '--prometheus', `http://127.0.0.1:${closed}`, '--month', '2026-11');
+    expect(down.status).toBe(2);
+    expect(down.stderr).toBe(`llm-finops report: http://127.0.0.1:${closed}: ECONNREFUSED\n`);
+  });
+});
