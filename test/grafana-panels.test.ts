@@ -27,6 +27,7 @@ import type { FinopsLedger } from './helpers/finops-scenario';
 interface Target {
   expr: string;
   refId: string;
+  legendFormat?: string;
   instant?: boolean;
   interval?: string;
   intervalFactor?: number;
@@ -281,11 +282,11 @@ describe('Grafana interval arithmetic', () => {
         __rate_interval: '3615s',
       }),
     ).toBe('rate(x{f=~".*"}[3615s]) [2592000s] .*');
-  });
+  }, 5_000);
 });
 
 describe('every dashboard query against the 30-day history', () => {
-  it('every target of every panel returns data, as a range query and as an instant query at the end', async () => {
+  it('every target of every panel returns data, as a range query and as an instant query at the end, with the labels its legend names', async () => {
     const jobs: { where: string; go: () => Promise<string | undefined> }[] = [];
     for (const d of dashboards)
       for (const p of panelsOf(d))
@@ -299,9 +300,15 @@ describe('every dashboard query against the 30-day history', () => {
               const range = await rangeQuery(expr, step);
               const points = range.reduce((n, s) => n + (s.values?.length ?? 0), 0);
               const instant = await instantQuery(expr);
+              // Every {{label}} of the legend is a label of the series (no blank legends).
+              const legendLabels = [...(t.legendFormat ?? '').matchAll(/\{\{\s*(\w+)\s*\}\}/g)];
+              const blank = legendLabels
+                .map((m) => m[1]!)
+                .filter((l) => !range.some((r) => r.metric[l] !== undefined));
               const missing = [
                 ...(points === 0 ? ['range: no data'] : []),
                 ...(instant.length === 0 ? ['instant: no data'] : []),
+                ...blank.map((l) => `legend label ${l} absent`),
               ];
               return missing.length ? `${where}: ${missing.join(', ')} for ${expr}` : undefined;
             },
@@ -364,7 +371,7 @@ describe('key panels equal the ledger', () => {
     expectClose(value((await run(O, 'ROI', 'C'))[0]), L.totals.cost, 'actual');
     expectClose(value((await run(O, 'ROI', 'D'))[0]), L.savingsRatio, 'saved');
     expectClose(value((await run(O, 'Savings in period'))[0]), L.totals.savings, 'savings');
-  });
+  }, 20_000);
 
   it('spend by feature and by model, cost per successful outcome, cache savings', async () => {
     const cost = (r: Record<string, { cost: number }>) =>
@@ -395,7 +402,7 @@ describe('key panels equal the ledger', () => {
       L.cacheSavings,
       'cache savings',
     );
-  });
+  }, 20_000);
 
   it('top users by spend, users over budget, budget caps', async () => {
     const ranked = Object.entries(L.userCost).sort((a, b) => b[1] - a[1]);
@@ -436,7 +443,19 @@ describe('key panels equal the ledger', () => {
       rows((r) => r.warn / r.limit),
       'caps warn at',
     );
-  });
+  }, 20_000);
+
+  it('tier mix: the shares of the tiers add up to 1 at every point', async () => {
+    const shares = await run(O, 'Tier mix');
+    expect(new Set(shares.map((r) => r.metric.tier))).toEqual(
+      new Set(Object.keys(L.byTier).filter((t) => L.byTier[t]!.cost > 0)),
+    );
+    const sums = new Map<number, number>();
+    for (const r of shares)
+      for (const [t, v] of r.values!) sums.set(t, (sums.get(t) ?? 0) + Number(v));
+    expect(sums.size).toBeGreaterThan(600);
+    for (const [t, sum] of sums) expectClose(sum, 1, `shares at ${t}`);
+  }, 20_000);
 
   it('daily cost: one bar per UTC day, each equal to that day', async () => {
     const [series, ...rest] = await run(O, 'Daily cost');
@@ -444,7 +463,7 @@ describe('key panels equal the ledger', () => {
     const bars = new Map(series!.values!.map(([t, v]) => [t, Number(v)]));
     expect(bars.size).toBe(L.daily.length);
     for (const day of L.daily) expectClose(bars.get(day.end) ?? NaN, day.cost, `day ${day.date}`);
-  });
+  }, 20_000);
 
   it('with $feature set to one feature, the overview shows only that feature', async () => {
     const f = 'agent';
@@ -458,7 +477,7 @@ describe('key panels equal the ledger', () => {
     expect(value((await run(O, 'ROI', 'A', choice))[0])).toBe(only.requests.ok);
     expectClose(value((await run(O, 'ROI', 'C', choice))[0]), only.cost, 'actual');
     expectClose(value((await run(O, 'Savings in period', 'A', choice))[0]), only.savings, 'saved');
-  });
+  }, 20_000);
 
   it('users and budgets: top spenders, users near or over cap, the $user drill-down', async () => {
     const ranked = Object.entries(L.userCost).sort((a, b) => b[1] - a[1]);
@@ -483,7 +502,7 @@ describe('key panels equal the ledger', () => {
       L.userCost[L.topSpender.user]!,
       'spend of $user',
     );
-  });
+  }, 20_000);
 });
 
 describe('the anomaly panels show the designed anomalies against their bands', () => {
@@ -544,7 +563,7 @@ describe('the anomaly panels show the designed anomalies against their bands', (
       points.filter(([t]) => busy.has(t)),
       a,
     );
-  });
+  }, 20_000);
 
   it('the runaway user above 1 request/s and 10x the median user during the loop, nobody else', async () => {
     const a = anomaly('LlmRunawayUser');
@@ -562,7 +581,7 @@ describe('the anomaly panels show the designed anomalies against their bands', (
             Number(v) > 1 && Number(v) > (band.get(t) ?? Infinity),
             `${s.metric.user} at ${new Date(t * 1000).toISOString()}`,
           ).toBe(false);
-  });
+  }, 20_000);
 
   it('chat requests per hour above 3x the seasonal prediction during the loop, not the day around', async () => {
     const a = anomaly('LlmRunawayUser');
@@ -573,5 +592,5 @@ describe('the anomaly panels show the designed anomalies against their bands', (
       (m) => m.feature === 'chat',
     );
     inside(points, a);
-  });
+  }, 20_000);
 });
