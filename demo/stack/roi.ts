@@ -61,11 +61,11 @@ export function roiStatement(r: RoiFigures): string {
   );
 }
 
-/** The cache part of the statement. */
+/** The cache part of the statement (the prompt-cache part when the provider reported any). */
 export function cacheStatement(r: RoiFigures): string {
+  const prompt = r.cacheSavingsUsd - r.responseCacheSavingsUsd;
   return (
     `Caching saved another ${usd(r.cacheSavingsUsd)} (response cache ` +
-    `${usd(r.responseCacheSavingsUsd)}, provider prompt cache ` +
-    `${usd(r.cacheSavingsUsd - r.responseCacheSavingsUsd)}).`
+    `${usd(r.responseCacheSavingsUsd)}${prompt > 0 ? `, provider prompt cache ${usd(prompt)}` : ''}).`
   );
 }

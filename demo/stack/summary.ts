@@ -30,11 +30,12 @@ export async function summarise(options: {
     parseExposition(await (await fetch(stack.appMetricsUrl)).text()),
     'llm_requests_total',
   );
-  for (;;) {
+  for (const deadline = Date.now() + 30_000; ; await sleep(250)) {
     checkpoint();
     const scraped = await promQuery(prom, 'sum(llm_requests_total)', Date.now() / 1000);
     if (Number(scraped[0]?.value[1] ?? -1) === exposed) break;
-    await sleep(250);
+    if (Date.now() > deadline)
+      throw new Error(`Prometheus has not scraped the app's last counters (${exposed} calls)`);
   }
   // Seconds, to the millisecond: anyone can repeat the queries at this time.
   const evaluationTime = Date.now() / 1000;
@@ -64,8 +65,8 @@ export async function summarise(options: {
       `); LLM calls refused before reaching the provider: ${roi.deniedCalls}`,
   );
   out(
-    `Requests: ${traffic.requests} sent, ${traffic.ok} ok, ${traffic.failedTasks} agent tasks ` +
-      `failed, ${traffic.errors} errors`,
+    `Requests to the app: ${traffic.requests} sent, ${traffic.ok} answered, ` +
+      `${traffic.failedTasks} agent tasks failed, ${traffic.errors} errors`,
   );
   for (const line of alertLines(fired, deliveredAlerts(stack.receiver.alerts))) out(line);
   out(

@@ -1,8 +1,8 @@
-import type { BudgetProblem } from '../../src/contract/budget';
-import { DenialPrinter } from './denials';
+import { denialLine, parseProblem } from './denials';
 import { FEATURES, population, RUNAWAY_USER, type Feature, type SimUser } from './population';
 import { pickWeighted, seededRandom } from './random';
 import { requestBody, runawayBody } from './requests';
+import { ThrottledLog } from './throttled-log';
 
 export interface TrafficOptions {
   /** The demo app's base URL. */
@@ -46,7 +46,8 @@ const MAX_IN_FLIGHT = 32;
 export async function runTraffic(options: TrafficOptions): Promise<TrafficResult> {
   const users = population(options.users);
   const random = seededRandom(42);
-  const printer = new DenialPrinter(options.out);
+  const denials = new ThrottledLog(options.out, '402s');
+  const errors = new ThrottledLog(options.out, 'errors');
   const result: TrafficResult = {
     requests: 0,
     ok: 0,
@@ -82,15 +83,15 @@ export async function runTraffic(options: TrafficOptions): Promise<TrafficResult
       if (res.ok) result.ok++;
       else if (res.status === 402) {
         result.denied[id] = (result.denied[id] ?? 0) + 1;
-        printer.denied(id, feature, parseProblem(text), res.headers.get('retry-after') ?? '?');
+        denials.line(denialLine(id, feature, parseProblem(text), res.headers.get('retry-after')));
       } else if (res.status === 422) result.failedTasks++;
       else {
         result.errors++;
-        options.out(`  error ${res.status} ${id} ${feature}: ${text.slice(0, 200)}`);
+        errors.line(`  error ${res.status} ${id} ${feature}: ${text.slice(0, 200)}`);
       }
     } catch (err) {
       result.errors++;
-      options.out(`  error ${id} ${feature}: ${err instanceof Error ? err.message : String(err)}`);
+      errors.line(`  error ${id} ${feature}: ${err instanceof Error ? err.message : String(err)}`);
     }
   };
 
@@ -140,14 +141,6 @@ export async function runTraffic(options: TrafficOptions): Promise<TrafficResult
     clearInterval(progress);
   }
   return result;
-}
-
-function parseProblem(text: string): Partial<BudgetProblem> {
-  try {
-    return JSON.parse(text) as Partial<BudgetProblem>;
-  } catch {
-    return {};
-  }
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
