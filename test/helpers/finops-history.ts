@@ -2,7 +2,7 @@
  * A real Prometheus holding the 30-day history of test/helpers/finops-scenario.ts:
  *
  * 1. the scenario's OpenMetrics (app counters, sidecar gauges, synthetic ALERTS) written as TSDB
- *    blocks with `promtool tsdb create-blocks-from openmetrics` (1458h blocks: promtool reads the
+ *    blocks with `promtool tsdb create-blocks-from openmetrics` (in one block: promtool reads the
  *    whole file once per block);
  * 2. the recording rules of prometheus/rules/recording.yaml evaluated every 5m over the last
  *    `rulesDays` (14) days, so that the week-long bands of the alerts and the anomalies dashboard
@@ -71,8 +71,20 @@ export interface BuildTimings {
   backfill: number;
   rules: number;
   total: number;
+  /** Per evaluation pass of the recording rules. */
+  rulePasses?: RulePassTimings[];
 }
 
+/** Seconds of one pass of recording rules: Prometheus start, range queries, backfill. */
+export interface RulePassTimings {
+  rules: number;
+  start: number;
+  evaluate: number;
+  backfill: number;
+}
+
+/** promtool's largest block range (2h x 3^9). */
+const ONE_BLOCK = '39366h';
 const RECORDING_RULES = join(ROOT, 'prometheus', 'rules', 'recording.yaml');
 const built = new Map<string, Promise<{ dir: string; timings: BuildTimings }>>();
 
@@ -140,26 +152,41 @@ async function buildBlocks(
     } finally {
       closeSync(fd);
     }
-    // One pass of promtool per block: blocks up to 1458h (the largest range <= 61 days) keep
-    // the 30 days in one or two passes over the file.
-    const data = backfillFile(input, { maxBlockDuration: '1458h', outputDir: join(work, 'data') });
+    // promtool parses the whole file once per block, and cuts blocks at multiples of their
+    // range: 1458h blocks would still cut this month at 2026-11-19T12:00Z (a multiple of every
+    // 2h x 3^k range up to 13122h). 39366h, the largest range promtool offers, keeps any month in
+    // one block (its bounds are those of the data).
+    const data = backfillFile(input, {
+      maxBlockDuration: ONE_BLOCK,
+      outputDir: join(work, 'data'),
+    });
     rmSync(input);
     const t1 = performance.now();
 
     const passes = splitRules(readFileSync(RECORDING_RULES, 'utf8'));
     const end = scenario.ledger.end;
     const from = end - rulesDays * 86_400;
+    const passTimes: RulePassTimings[] = [];
     for (const [i, rules] of passes.entries()) {
+      const p0 = performance.now();
       const prom = await startPrometheus({ dataDir: data });
+      const p1 = performance.now();
       const file = join(work, `rules-${i}.om`);
       try {
         writeFileSync(file, await evaluateRules(prom, rules, from, end, 300));
       } finally {
         await prom.pause();
       }
-      backfillFile(file, { maxBlockDuration: '1458h', outputDir: join(work, `rules-${i}`) });
+      const p2 = performance.now();
+      backfillFile(file, { maxBlockDuration: ONE_BLOCK, outputDir: join(work, `rules-${i}`) });
       for (const block of readdirSync(join(work, `rules-${i}`)))
         cpSync(join(work, `rules-${i}`, block), join(data, block), { recursive: true });
+      passTimes.push({
+        rules: rules.length,
+        start: (p1 - p0) / 1000,
+        evaluate: (p2 - p1) / 1000,
+        backfill: (performance.now() - p2) / 1000,
+      });
     }
     const t2 = performance.now();
     // Leave only blocks: no WAL, lock or queries log of the build's Prometheus.
@@ -178,6 +205,7 @@ async function buildBlocks(
       generate,
       backfill: (t1 - t0) / 1000,
       rules: (t2 - t1) / 1000,
+      rulePasses: passTimes,
       total: generate + (t2 - t0) / 1000,
     };
     return { dir, timings };
@@ -227,20 +255,37 @@ async function evaluateRules(
   end: number,
   step: number,
 ): Promise<string> {
-  // Three queries at a time: Prometheus evaluates each on one core.
-  const results = new Array<PromRangeResult[]>(rules.length);
+  // Each rule in 2-day pieces, three queries at a time: Prometheus evaluates a query on one core.
+  const piece = 2 * 86_400;
+  const jobs: { rule: number; from: number; to: number }[] = [];
+  for (const [i] of rules.entries())
+    for (let t = from; t <= end; t += piece)
+      jobs.push({ rule: i, from: t, to: Math.min(end, t + piece - step) });
+  const pieces = jobs.map(() => [] as PromRangeResult[]);
   let next = 0;
   const worker = async () => {
-    for (let i = next++; i < rules.length; i = next++) {
-      const rule = rules[i] as RecordingRule;
-      results[i] = await prom.queryRange(rule.expr, from, end, step);
+    for (let j = next++; j < jobs.length; j = next++) {
+      const job = jobs[j] as (typeof jobs)[number];
+      const rule = rules[job.rule] as RecordingRule;
+      pieces[j] = await prom.queryRange(rule.expr, job.from, job.to, step);
     }
   };
   await Promise.all([worker(), worker(), worker()]);
+  // Series of each rule, their pieces joined in time order (jobs are in time order per rule).
+  const results = rules.map(() => new Map<string, PromRangeResult>());
+  for (const [j, job] of jobs.entries()) {
+    const bySeries = results[job.rule] as Map<string, PromRangeResult>;
+    for (const series of pieces[j] ?? []) {
+      const key = JSON.stringify(Object.entries(series.metric).sort());
+      const seen = bySeries.get(key);
+      if (seen) seen.values.push(...series.values);
+      else bySeries.set(key, { metric: series.metric, values: [...series.values] });
+    }
+  }
   const out: string[] = [];
   for (const [i, rule] of rules.entries()) {
     out.push(`# TYPE ${rule.record} unknown`);
-    for (const series of results[i] ?? []) {
+    for (const series of results[i]?.values() ?? []) {
       const labels: Record<string, string> = { ...series.metric, ...rule.labels };
       delete labels.__name__;
       const text = Object.keys(labels)
