@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { ALERT_SIGNALS } from '../grafana/src/anomalies';
 import { DATASOURCE_UID } from '../grafana/src/panels';
 import { DASHBOARDS, DASHBOARDS_DIR, writeDashboards } from '../grafana/src/generate';
 import { BUDGET_METRICS, METRICS } from '../src/contract/metrics';
@@ -22,7 +23,8 @@ import { ROOT } from './helpers/child';
  *   metrics (src/sidecar/metrics.ts), the recording rules, ALERTS, or `up` (LlmTelemetryAbsent);
  * - on the overview, every app metric with a feature label is filtered by `$feature`;
  * - every alert of prometheus/rules/alerts.yaml has its panel on the anomalies dashboard, linking
- *   the alert's runbook_url;
+ *   the alert's runbook_url, and that panel shows what the alert evaluates (its signal is written
+ *   in the alert's expression), so the panel cannot drift from the rule;
  * - the provisioning YAML parses, its datasource uid is the dashboards' default and its
  *   timeInterval is Prometheus' scrape interval.
  */
@@ -141,13 +143,19 @@ const contractNames = Object.values(METRICS).flatMap((m) =>
 );
 const sidecarNames: string[] = Object.values(BUDGET_METRICS);
 interface RuleFile {
-  groups: { rules: { record?: string; alert?: string; annotations?: Record<string, string> }[] }[];
+  groups: {
+    rules: {
+      record?: string;
+      alert?: string;
+      expr: string;
+      annotations?: Record<string, string>;
+    }[];
+  }[];
 }
 const ruleFile = (f: string) =>
   parse(readFileSync(join(ROOT, 'prometheus', 'rules', f), 'utf8')) as RuleFile;
-const records = ruleFile('recording.yaml')
-  .groups.flatMap((g) => g.rules)
-  .flatMap((r) => (r.record ? [r.record] : []));
+const recordingRules = ruleFile('recording.yaml').groups.flatMap((g) => g.rules);
+const records = recordingRules.flatMap((r) => (r.record ? [r.record] : []));
 const alerts = ruleFile('alerts.yaml')
   .groups.flatMap((g) => g.rules)
   .filter((r) => r.alert);
@@ -328,6 +336,28 @@ describe('generated dashboards', () => {
       expect(panels.length, `${a.alert}: one panel links ${url}`).toBe(1);
       expect(panels[0]!.description).toContain(`Alert: ${a.alert}.`);
       expect(panels[0]!.type).toBe('timeseries');
+    }
+  });
+
+  it('each alert panel shows what its alert evaluates (the signal is in the alert expression)', () => {
+    const d = byUid('llm-finops-anomalies');
+    const bare = (e: string) => e.replace(/\s+/g, '');
+    expect(Object.keys(ALERT_SIGNALS).sort()).toEqual(alerts.map((a) => a.alert!).sort());
+    for (const a of alerts) {
+      const signal = ALERT_SIGNALS[a.alert!]!;
+      // A recording rule stands for its expression.
+      const rule = recordingRules.find((r) => r.record === signal);
+      expect(
+        bare(a.expr).includes(bare(rule ? rule.expr : signal)),
+        `${a.alert}: ${signal} is not in its expression`,
+      ).toBe(true);
+      const p = dataPanels(d).find((x) =>
+        (x.links ?? []).some((l) => l.url === a.annotations?.runbook_url),
+      );
+      expect(
+        p?.targets?.some((t) => t.expr.includes(signal)),
+        `${a.alert}: no target of "${p?.title}" shows ${signal}`,
+      ).toBe(true);
     }
   });
 });

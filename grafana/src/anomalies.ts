@@ -24,6 +24,12 @@ export const ANOMALIES_TITLE = 'LLM anomalies';
 /** One alert's panel. */
 interface AlertPanel {
   alert: string;
+  /**
+   * What the alert evaluates, as written in its expression in alerts.yaml (or a recording rule
+   * whose expression is written there); one of the panel's targets contains it.
+   * test/grafana-dashboards.test.ts checks both, so the panel cannot drift from the alert.
+   */
+  signal: string;
   title: string;
   description: string;
   unit: string;
@@ -44,7 +50,22 @@ const costPerRequest1h = `sum by (feature) (rate(${M.cost}[1h])) / (sum by (feat
 const cprWeek = (fn: string) => `${fn}(feature:llm_cost_per_request_usd:rate1h[1w] offset 1h)`;
 const userSpend1h = `sum by (user) (rate(${M.userCost}[1h]))`;
 const tierShare1h = `(sum by (tier) (rate(${M.cost}[1h])) / on () group_left () sum(rate(${M.cost}[1h])))`;
-const globalMonth = 'scope="global", window="month"';
+const globalMonth = 'scope="global",window="month"';
+const requestsPerHour = `sum by (feature) (rate(${M.requests}[1h])) * 3600`;
+const tierMixDistance = `0.5 * sum(abs(${tierShare1h} - tier:llm_cost_usd:share1h offset 1w) or ${tierShare1h} or tier:llm_cost_usd:share1h offset 1w)`;
+const budgetUsed = `${BUDGET.spent} / (${BUDGET.limit} > 0)`;
+const unpriced1h = `sum by (provider, model) (increase(${M.unpriced}[1h]))`;
+const globalSpent = `${BUDGET.spent}{${globalMonth}}`;
+/**
+ * LlmBudgetProjectedOverrun's projection: spent plus its rate (the last day's slope, or the
+ * month-to-date average while the last day holds the month's start) times the time left.
+ */
+const projectedMonthEnd = [
+  `${globalSpent} + (`,
+  `((clamp_min(deriv(${globalSpent}[1d]), 0) unless resets(${globalSpent}[1d]) > 0) and on () (day_of_month() > 1))`,
+  ` or (${globalSpent} / on () group_left () ((day_of_month() - 1) * 86400 + time() % 86400 >= 3600))`,
+  `) * on () group_left () ((days_in_month() - day_of_month()) * 86400 + 86400 - time() % 86400)`,
+].join('');
 
 /** In the order of alerts.yaml, grouped into rows. */
 const ROWS: { title: string; panels: AlertPanel[] }[] = [
@@ -53,6 +74,7 @@ const ROWS: { title: string; panels: AlertPanel[] }[] = [
     panels: [
       {
         alert: 'LlmCostPerRequestAnomaly',
+        signal: costPerRequest1h,
         title: 'Cost per request vs its weekly band',
         description:
           'Cost of one successful call over the last hour per feature, against the mean ± 3 standard deviations of the week that ended an hour earlier (and its weekly median, the robust reference). The alert fires above the upper band, with at least 100 calls in the hour and a stddev of at least 5% of the mean.',
@@ -75,6 +97,7 @@ const ROWS: { title: string; panels: AlertPanel[] }[] = [
       },
       {
         alert: 'LlmCostPerRequestAnomalyRobust',
+        signal: 'feature:llm_cost_per_request_usd:median1h',
         title: 'Cost per request vs its robust weekly band',
         description:
           'Median of the 5-minute cost per successful call over the last hour per feature, against the weekly median and its upper edge: median + 3.5 × max(1.4826 × MAD, 5% of the median) of the hourly cost per call over the week that ended an hour earlier. The alert fires above the edge with at least 100 calls in the hour; isolated spikes barely move the medians.',
@@ -96,13 +119,14 @@ const ROWS: { title: string; panels: AlertPanel[] }[] = [
       },
       {
         alert: 'LlmVolumeSpike',
+        signal: requestsPerHour,
         title: 'Requests per hour vs seasonal prediction',
         description:
           'Calls per hour per feature (all statuses) against 3 times the seasonal prediction, the average of the same hour one and two weeks earlier. The alert fires above it with at least 100 calls in the hour.',
         unit: 'short',
         axisLabel: 'requests per hour',
         targets: [
-          { expr: `sum by (feature) (rate(${M.requests}[1h])) * 3600`, legend: '{{feature}}' },
+          { expr: requestsPerHour, legend: '{{feature}}' },
           {
             expr: `3 * (sum by (feature) (rate(${M.requests}[1h] offset 1w)) + sum by (feature) (rate(${M.requests}[1h] offset 2w))) / 2 * 3600`,
             legend: '{{feature}} 3x prediction',
@@ -111,6 +135,7 @@ const ROWS: { title: string; panels: AlertPanel[] }[] = [
       },
       {
         alert: 'LlmTierMixShift',
+        signal: tierMixDistance,
         title: 'Tier mix distance to last week',
         description:
           'Total-variation distance (0 to 1) between the spend shares by model tier of the last hour and of the same hour a week earlier. The alert fires above 0.3 (red line) when at least $1/h was spent in both hours.',
@@ -118,13 +143,14 @@ const ROWS: { title: string; panels: AlertPanel[] }[] = [
         threshold: 0.3,
         targets: [
           {
-            expr: `0.5 * sum(abs(${tierShare1h} - tier:llm_cost_usd:share1h offset 1w) or ${tierShare1h} or tier:llm_cost_usd:share1h offset 1w)`,
+            expr: tierMixDistance,
             legend: 'distance',
           },
         ],
       },
       {
         alert: 'LlmSavingsNegative',
+        signal: 'feature:llm_savings_usd:rate1h * 3600',
         title: 'Savings per hour',
         description:
           'Baseline cost minus actual cost per feature over the last hour, in USD per hour. The alert fires below 0 (red line) for features with at least 100 successful calls in the hour.',
@@ -140,6 +166,7 @@ const ROWS: { title: string; panels: AlertPanel[] }[] = [
     panels: [
       {
         alert: 'LlmUserFarAbovePeers',
+        signal: userSpend1h,
         title: 'Top user spend vs peers',
         description:
           'Spend of the 5 heaviest users over the last hour in USD per hour, against 10 times the median user and the 99th percentile. The alert fires for a user above both and above $1/h (red line), with at least 10 spending users.',
@@ -157,6 +184,7 @@ const ROWS: { title: string; panels: AlertPanel[] }[] = [
       },
       {
         alert: 'LlmRunawayUser',
+        signal: '10 * quantile(0.5, user:llm_user_requests:rate5m)',
         title: 'Top user request rate vs peers',
         description:
           'Calls per second of the 5 busiest users (5-minute rate, the highest in each point’s interval so that a short loop shows at any zoom), against 10 times the median user. The alert fires for a user above it and above 1 request/s (red line), with at least 5 active users.',
@@ -180,6 +208,7 @@ const ROWS: { title: string; panels: AlertPanel[] }[] = [
     panels: [
       {
         alert: 'LlmBudgetWarning',
+        signal: budgetUsed,
         title: 'Budget use vs warning level',
         description:
           'Spend of every reported cap as a share of its limit (budget sidecar), next to the share at which that cap warns (its warn_at). The warning fires from its warn_at until the cap is reached (red line, 100%).',
@@ -187,7 +216,7 @@ const ROWS: { title: string; panels: AlertPanel[] }[] = [
         threshold: 1,
         targets: [
           {
-            expr: `${BUDGET.spent} / (${BUDGET.limit} > 0)`,
+            expr: budgetUsed,
             legend: '{{scope}} {{subject}} ({{window}}) used',
           },
           {
@@ -198,6 +227,7 @@ const ROWS: { title: string; panels: AlertPanel[] }[] = [
       },
       {
         alert: 'LlmBudgetExceeded',
+        signal: BUDGET.spent,
         title: 'Budget spend vs limit',
         description:
           'Spend in the current window and the limit of every reported cap, in USD (budget sidecar). The alert fires when the spend reaches the limit.',
@@ -209,21 +239,23 @@ const ROWS: { title: string; panels: AlertPanel[] }[] = [
       },
       {
         alert: 'LlmBudgetProjectedOverrun',
+        signal: projectedMonthEnd,
         title: 'Projected month-end spend vs global cap',
         description:
-          'Global spend this month plus the last day’s slope times the time left in the UTC month, against the global monthly cap, in USD. The alert fires when the projection is above the cap before the cap is reached.',
+          'Global spend this month plus its rate (the last day’s slope, or the month-to-date average while the last day holds the month’s start) times the time left in the UTC month, against the global monthly cap, in USD. The alert fires when the projection is above the cap before the cap is reached.',
         unit: 'currencyUSD',
         targets: [
           {
-            expr: `${BUDGET.spent}{${globalMonth}} + clamp_min(deriv(${BUDGET.spent}{${globalMonth}}[1d]), 0) * on () group_left () ((days_in_month() - day_of_month()) * 86400 + 86400 - time() % 86400)`,
+            expr: projectedMonthEnd,
             legend: 'projected month end',
           },
-          { expr: `${BUDGET.spent}{${globalMonth}}`, legend: 'spent' },
+          { expr: globalSpent, legend: 'spent' },
           { expr: `${BUDGET.limit}{${globalMonth}}`, legend: 'cap' },
         ],
       },
       {
         alert: 'LlmBudgetSidecarStale',
+        signal: BUDGET.dataAge,
         title: 'Budget spend data age',
         description:
           'Age of the spend data the budget sidecar decides on, in seconds. The alert fires above 300 s (red line): caps are then enforced on old data.',
@@ -238,6 +270,7 @@ const ROWS: { title: string; panels: AlertPanel[] }[] = [
     panels: [
       {
         alert: 'LlmCacheHitRateDrop',
+        signal: '0.5 * feature:llm_cache_hit_ratio:rate1d',
         title: 'Cache hit rate: hour vs half the day',
         description:
           'Response-cache hit ratio per feature over the last hour, against half of the ratio over the last day. The alert fires below it with at least 100 lookups in the hour.',
@@ -252,6 +285,7 @@ const ROWS: { title: string; panels: AlertPanel[] }[] = [
       },
       {
         alert: 'LlmUnpricedModelSeen',
+        signal: unpriced1h,
         title: 'Unpriced requests per hour',
         description:
           'Calls per hour to models without a price in the catalog (their cost is unknown, not zero), per provider and model; 0 when there are none. The alert fires above 0 (red line).',
@@ -259,13 +293,14 @@ const ROWS: { title: string; panels: AlertPanel[] }[] = [
         threshold: 0,
         targets: [
           {
-            expr: `sum by (provider, model) (increase(${M.unpriced}[1h])) or on () vector(0)`,
+            expr: `${unpriced1h} or on () vector(0)`,
             legend: '{{provider}} {{model}}',
           },
         ],
       },
       {
         alert: 'LlmTelemetryAbsent',
+        signal: 'up{job="llm-app"} == 1',
         title: 'Telemetry received',
         description:
           'LLM calls per second received from the app, and how many llm-app scrape targets are up. The alert fires when no llm-app target is up or no llm_requests_total sample arrived for 15 minutes.',
@@ -283,10 +318,14 @@ const ROWS: { title: string; panels: AlertPanel[] }[] = [
   },
 ];
 
-/** The alert names with a panel here, in order. */
-export const ALERT_PANELS: readonly string[] = ROWS.flatMap((r) => r.panels.map((p) => p.alert));
+/** Each alert with a panel here and the signal its panel shows (see AlertPanel.signal). */
+export const ALERT_SIGNALS: Readonly<Record<string, string>> = Object.fromEntries(
+  ROWS.flatMap((r) => r.panels.map((p) => [p.alert, p.signal])),
+);
 
 function alertPanel(a: AlertPanel) {
+  if (!a.targets.some((t) => t.expr.includes(a.signal)))
+    throw new Error(`${a.alert}: no target shows its signal ${a.signal}`);
   const spec: TimeseriesSpec = {
     title: a.title,
     description: `${a.description} Alert: ${a.alert}.`,
