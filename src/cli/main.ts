@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { packageVersion } from '../package-info';
+import { registerExportCommand } from './export';
 import { registerPricingCommand } from './pricing';
 import { registerReportCommand } from './report';
 import { registerSidecarCommand } from './sidecar';
@@ -19,6 +20,7 @@ export function createProgram(): Command {
   registerPricingCommand(program);
   registerSidecarCommand(program);
   registerReportCommand(program);
+  registerExportCommand(program);
   return program;
 }
 

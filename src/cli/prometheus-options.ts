@@ -1,6 +1,7 @@
+import { writeFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError } from 'commander';
 import { parseDuration } from '../sidecar/config/schema';
-import { PrometheusApi } from '../prometheus/api';
+import { PrometheusApi, PrometheusQueryError } from '../prometheus/api';
 import { GRID_MS, PeriodError, monthPeriod, rangePeriod, type Period } from '../report/period';
 import { windowAt } from '../calendar/windows';
 
@@ -64,4 +65,28 @@ export function prometheusApi(options: PeriodOptions): PrometheusApi {
     timeoutMs: options.timeout,
     headers: token ? { authorization: `Bearer ${token}` } : {},
   });
+}
+
+/**
+ * Runs a command that reads Prometheus and writes `produce()`'s text to `output` or stdout. Bad
+ * periods and unreachable or failing Prometheus end with exit code 2 and one line on stderr.
+ */
+export async function writeOutput(
+  command: string,
+  output: string | undefined,
+  produce: () => Promise<string>,
+): Promise<void> {
+  let text: string;
+  try {
+    text = await produce();
+  } catch (err) {
+    if (err instanceof PeriodError || err instanceof PrometheusQueryError) {
+      process.stderr.write(`llm-finops ${command}: ${err.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    throw err;
+  }
+  if (output) writeFileSync(output, text);
+  else process.stdout.write(text);
 }

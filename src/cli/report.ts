@@ -1,9 +1,6 @@
-import { writeFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { DEFAULT_BASELINE_MODEL } from '../pricing/price-book';
-import { PrometheusQueryError } from '../prometheus/api';
 import { buildReport } from '../report/build-report';
-import { PeriodError } from '../report/period';
 import { renderHtml } from '../report/render/html';
 import { renderMarkdown } from '../report/render/markdown';
 import { renderText } from '../report/render/text';
@@ -13,6 +10,7 @@ import {
   periodOf,
   prometheusApi,
   type PeriodOptions,
+  writeOutput,
 } from './prometheus-options';
 
 const RENDERERS: Record<string, (r: Report) => string> = {
@@ -51,24 +49,14 @@ export function registerReportCommand(program: Command): void {
     )
     .action(async (options: ReportOptions) => {
       const now = Date.now();
-      let text: string;
-      try {
+      await writeOutput('report', options.output, async () => {
         const report = await buildReport(prometheusApi(options), periodOf(options, now), {
           baselineModel: options.baselineModel,
           topUsers: options.top,
           gapMs: options.maxScrapeGap,
           now,
         });
-        text = RENDERERS[options.format]!(report);
-      } catch (err) {
-        if (err instanceof PeriodError || err instanceof PrometheusQueryError) {
-          process.stderr.write(`llm-finops report: ${err.message}\n`);
-          process.exitCode = 2;
-          return;
-        }
-        throw err;
-      }
-      if (options.output) writeFileSync(options.output, text);
-      else process.stdout.write(text);
+        return RENDERERS[options.format]!(report);
+      });
     });
 }
