@@ -29,6 +29,7 @@ import {
   readdirSync,
   renameSync,
   rmSync,
+  statSync,
   writeFileSync,
   writeSync,
 } from 'node:fs';
@@ -132,7 +133,29 @@ async function buildBlocks(
 ): Promise<{ dir: string; timings: BuildTimings }> {
   const dir = join(tmpdir(), `llmf-finops-history-${key}`);
   const zero = { generate: 0, backfill: 0, rules: 0, total: 0 };
-  if (existsSync(join(dir, 'complete'))) return { dir, timings: zero };
+  // One builder at a time across processes (vitest runs test files in parallel workers): the
+  // others wait for its result. A lock older than 5 minutes is a crashed builder's.
+  const lock = `${dir}.lock`;
+  for (;;) {
+    if (existsSync(join(dir, 'complete'))) return { dir, timings: zero };
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      let age = 0;
+      try {
+        age = Date.now() - statSync(lock).mtimeMs;
+      } catch {
+        continue; // released meanwhile
+      }
+      if (age > 300_000) rmSync(lock, { recursive: true, force: true });
+      else await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+  if (existsSync(join(dir, 'complete'))) {
+    rmSync(lock, { recursive: true, force: true });
+    return { dir, timings: zero };
+  }
 
   const work = mkdtempSync(join(tmpdir(), 'llmf-finops-build-'));
   try {
@@ -194,13 +217,9 @@ async function buildBlocks(
       if (!/^[0-9A-Z]{26}$/.test(entry))
         rmSync(join(data, entry), { recursive: true, force: true });
     writeFileSync(join(data, 'complete'), new Date().toISOString());
-    try {
-      mkdirSync(tmpdir(), { recursive: true });
-      renameSync(data, dir);
-    } catch {
-      // Another process built the same history meanwhile: use theirs.
-      if (!existsSync(join(dir, 'complete'))) throw new Error(`cannot store ${dir}`);
-    }
+    // Under the lock: a folder without `complete` is a leftover, never one in use.
+    if (!existsSync(join(dir, 'complete'))) rmSync(dir, { recursive: true, force: true });
+    renameSync(data, dir);
     const timings = {
       generate,
       backfill: (t1 - t0) / 1000,
@@ -211,6 +230,7 @@ async function buildBlocks(
     return { dir, timings };
   } finally {
     rmSync(work, { recursive: true, force: true });
+    rmSync(lock, { recursive: true, force: true });
   }
 }
 
