@@ -106,6 +106,23 @@ describe('a short demo run', () => {
     expect(demo.stdout()).toContain(`LLM calls refused before reaching the provider: ${denied}`);
   });
 
+  it('ran every feature through the instrumentation: tiers, outcomes, the response cache', async () => {
+    // The router and the agent's escalation: every tier was used.
+    for (const tier of ['economy', 'standard', 'premium'])
+      expect(await value(`sum(llm_cost_usd_total{tier="${tier}"})`), tier).toBeGreaterThan(0);
+    for (const feature of ['chat', 'summarise', 'agent'])
+      expect(
+        await value(`sum(llm_outcomes_total{feature="${feature}",outcome="success"})`),
+        feature,
+      ).toBeGreaterThan(0);
+    for (const result of ['hit', 'miss'])
+      expect(
+        await value(`sum(llm_cache_lookups_total{feature="summarise",result="${result}"})`),
+      ).toBeGreaterThan(0);
+    // OpenAI (chat, agent) and Anthropic (summarise).
+    expect(await value('count(sum by (provider) (llm_cost_usd_total))')).toBe(2);
+  });
+
   it('lists the budget alert as fired and delivered to the pager receiver', () => {
     const exceeded = 'LlmBudgetExceeded scope="user" subject="runaway-bot" window="day"';
     const fired = demo.stdout().split('Alerts fired (Prometheus):')[1] ?? '';

@@ -1,7 +1,7 @@
 /**
  * Simulated users for the demo app:
  *
- *   node dist/demo/traffic/main.js --target URL [--duration 10m] [--users 40] [--rate 8]
+ *   node dist/demo/traffic/main.js --target URL [--duration 10m] [--users 40] [--rate 6]
  *
  * `--duration 0` runs until SIGINT/SIGTERM (as docker-compose does). Prints progress, the 402s
  * as they happen and a JSON summary line at the end.
@@ -16,7 +16,7 @@ async function main(): Promise<void> {
       target: { type: 'string' },
       duration: { type: 'string', default: '10m' },
       users: { type: 'string', default: '40' },
-      rate: { type: 'string', default: '8' },
+      rate: { type: 'string', default: '6' },
     },
   });
   const durationMs = values.duration === '0' ? 0 : parseDuration(values.duration);
@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   const rate = Number(values.rate);
   if (!values.target || durationMs === undefined || !(users >= 1) || !(rate > 0)) {
     process.stderr.write(
-      'Usage: traffic --target URL [--duration 10m|0] [--users 40] [--rate 8]\n',
+      'Usage: traffic --target URL [--duration 10m|0] [--users 40] [--rate 6]\n',
     );
     process.exit(2);
   }
