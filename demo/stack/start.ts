@@ -14,7 +14,10 @@ import type { Services } from './services';
 
 /** Scrape and rule evaluation interval of the demo's Prometheus. */
 const INTERVAL = '1s';
-/** `for:` of every shipped alert in the demo: long enough to skip the seconds before the first scrape of an LLM call (LlmTelemetryAbsent). */
+/**
+ * `for:` of every shipped alert in the demo: short enough for a one-minute run, long enough to
+ * skip the seconds before the first LLM call is scraped (LlmTelemetryAbsent).
+ */
 const ALERT_FOR = '15s';
 
 /** Where the running stack's parts are, for the traffic and the summary. */

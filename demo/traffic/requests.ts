@@ -31,10 +31,10 @@ export function runawayBody(): Record<string, unknown> {
   return { text: sentence(2_000), steps: 6, difficulty: 0.5 };
 }
 
-const WORDS =
-  'the deploy of the eu gateway failed twice after the config change and customers saw errors while the on call engineer rolled back '.split(
-    ' ',
-  );
+const WORDS = (
+  'the deploy of the eu gateway failed twice after the config change and customers saw ' +
+  'errors while the on call engineer rolled back'
+).split(' ');
 
 function sentence(chars: number): string {
   let out = '';

@@ -108,7 +108,7 @@ export async function runTraffic(options: TrafficOptions): Promise<TrafficResult
       await sleep(250, options.signal);
     }
   };
-  const runaways = Array.from({ length: options.runawayConcurrency ?? 2 }, runaway);
+  const runaways = Array.from({ length: options.runawayConcurrency ?? 2 }, () => runaway());
 
   const progress = setInterval(() => {
     const denied = Object.values(result.denied).reduce((a, n) => a + n, 0);
@@ -127,13 +127,8 @@ export async function runTraffic(options: TrafficOptions): Promise<TrafficResult
       if (!running()) break;
       if (inFlight.size >= MAX_IN_FLIGHT) continue;
       const user = users[pickWeighted(weights, random)]!;
-      const feature =
-        FEATURES[
-          pickWeighted(
-            FEATURES.map((f) => user.mix[f]),
-            random,
-          )
-        ]!;
+      const mix = FEATURES.map((f) => user.mix[f]);
+      const feature = FEATURES[pickWeighted(mix, random)]!;
       track(send(user, feature));
     }
     await Promise.all([...runaways, ...inFlight]);
