@@ -18,7 +18,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ROOT } from './helpers/child';
 import { startFinopsHistory, type FinopsHistory } from './helpers/finops-history';
-import type { FinopsLedger } from './helpers/finops-scenario';
+import { loadPriceBook } from '../src/pricing';
+import { generateFinopsScenario, type FinopsLedger } from './helpers/finops-scenario';
 
 let history: FinopsHistory;
 let ledger: FinopsLedger;
@@ -183,6 +184,23 @@ describe('finops history: whole month', () => {
       await byLabel('sum by (decision) (increase(llm_budget_decisions_total[30d]))', 'decision'),
     ).toEqual(ledger.decisions);
     expect(ledger.decisions.deny).toBe(ledger.totals.requests.denied);
+    expect(await byLabel('sum by (type) (increase(llm_tokens_total[30d]))', 'type')).toEqual(
+      ledger.tokens,
+    );
+  });
+
+  it('the ledger is deterministic and adds up: days to the month, features to the total', () => {
+    const again = generateFinopsScenario(loadPriceBook());
+    expect(again.hash).toBe(history.scenario.hash);
+    expect(again.ledger).toEqual(ledger);
+    const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+    // Amounts are multiples of 2^-30 USD: sums are exact in any order.
+    expect(sum(ledger.daily.map((d) => d.cost))).toBe(ledger.totals.cost);
+    expect(sum(ledger.daily.map((d) => d.baseline))).toBe(ledger.totals.baseline);
+    expect(sum(ledger.daily.map((d) => d.requests.total))).toBe(ledger.totals.requests.total);
+    expect(sum(Object.values(ledger.byFeature).map((f) => f.cost))).toBe(ledger.totals.cost);
+    expect(sum(Object.values(ledger.userCost))).toBe(ledger.totals.cost);
+    expect(sum(ledger.daily.flatMap((d) => d.rows.map((r) => r.cost)))).toBe(ledger.totals.cost);
   });
 });
 
@@ -242,8 +260,25 @@ describe('finops history: UTC days', () => {
     ).toEqual(
       Object.fromEntries(priced.map((r) => [`${r.provider}/${r.model}/${r.feature}`, r.cost])),
     );
+    const tokens = await history.prom.query(
+      'sum by (provider, model, feature) (increase(llm_tokens_total{type="input"}[1d]))',
+      day.end,
+    );
+    expect(
+      Object.fromEntries(
+        tokens.map((r) => [
+          `${r.metric.provider}/${r.metric.model}/${r.metric.feature}`,
+          Number(r.value[1]),
+        ]),
+      ),
+    ).toEqual(
+      Object.fromEntries(
+        day.rows.map((r) => [`${r.provider}/${r.model}/${r.feature}`, r.tokens.input]),
+      ),
+    );
     // The rows add up to the day.
     expect(day.rows.reduce((a, r) => a + r.requests, 0)).toBe(day.requests.ok);
+    expect(day.rows.reduce((a, r) => a + (r.tokens.output ?? 0), 0)).toBe(day.tokens.output);
   });
 
   it('the day of the app restart: counters drop to 0, increase stays exact', async () => {

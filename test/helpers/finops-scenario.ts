@@ -78,6 +78,8 @@ export interface DailyRow {
   baseline: number;
   /** Successful calls. */
   requests: number;
+  /** increase of llm_tokens_total by type (input, output, cache_read, cache_write). */
+  tokens: Record<string, number>;
 }
 
 /** One UTC day of the history. */
@@ -90,6 +92,8 @@ export interface DailyFigures extends SpendFigures {
   end: number;
   /** Cost, baseline and requests by feature. */
   byFeature: Record<string, SpendFigures>;
+  /** increase of llm_tokens_total by type over the day. */
+  tokens: Record<string, number>;
   /** Rows by provider, model, tier and feature with any spend or successful call, sorted. */
   rows: DailyRow[];
 }
@@ -156,6 +160,8 @@ export interface FinopsLedger {
   userRequests: Record<string, number>;
   /** The user with the highest cost and that cost. */
   topSpender: { user: string; cost: number };
+  /** increase of llm_tokens_total by type (input, output, cache_read, cache_write). */
+  tokens: Record<string, number>;
   /** increase of llm_cache_savings_usd_total by cache (prompt, response), USD. */
   cacheSavings: Record<'prompt' | 'response', number>;
   /** increase of llm_cache_lookups_total by result. */
@@ -960,7 +966,13 @@ function buildLedger(list: Series[], ctx: LedgerContext): FinopsLedger {
     const byTier = new Map<string, Acc>();
     const rows = new Map<
       string,
-      { labels: Record<string, string>; cost: number; baseline: number; ok: number }
+      {
+        labels: Record<string, string>;
+        cost: number;
+        baseline: number;
+        ok: number;
+        tokens: Record<string, number>;
+      }
     >();
     const accs = (l: Record<string, string>) => {
       const f = l.feature ?? '';
@@ -975,7 +987,7 @@ function buildLedger(list: Series[], ctx: LedgerContext): FinopsLedger {
         });
       if (!byTier.has(l.tier ?? '')) byTier.set(l.tier ?? '', newAcc());
       const rk = `${mk}/${l.tier}/${f}`;
-      if (!rows.has(rk)) rows.set(rk, { labels: l, cost: 0, baseline: 0, ok: 0 });
+      if (!rows.has(rk)) rows.set(rk, { labels: l, cost: 0, baseline: 0, ok: 0, tokens: {} });
       return [total, byFeature.get(f), byModel.get(mk), byTier.get(l.tier ?? '')] as Acc[];
     };
     for (const s of of('llm_requests_total')) {
@@ -1005,11 +1017,27 @@ function buildLedger(list: Series[], ctx: LedgerContext): FinopsLedger {
         if (r) r[field] += n;
       }
     }
+    // Tokens carry no tier: a model has one tier, so provider/model/feature finds the row.
+    const rowOf = new Map(
+      [...rows.values()].map((r) => [
+        `${r.labels.provider}/${r.labels.model}/${r.labels.feature}`,
+        r,
+      ]),
+    );
+    const tokens: Record<string, number> = {};
+    for (const s of of('llm_tokens_total')) {
+      const n = sum(s, from, to);
+      const type = s.labels.type ?? '';
+      tokens[type] = (tokens[type] ?? 0) + n;
+      const r = rowOf.get(`${s.labels.provider}/${s.labels.model}/${s.labels.feature}`);
+      if (r) r.tokens[type] = (r.tokens[type] ?? 0) + n;
+    }
     const mapOut = (m: Map<string, Acc>) =>
       Object.fromEntries(
         [...m].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, a]) => [k, figures(a)]),
       );
     return {
+      tokens,
       total: figures(total),
       byFeature: mapOut(byFeature),
       byModel: Object.fromEntries(
@@ -1031,6 +1059,7 @@ function buildLedger(list: Series[], ctx: LedgerContext): FinopsLedger {
           cost: usd(r.cost),
           baseline: usd(r.baseline),
           requests: r.ok,
+          tokens: r.tokens,
         }))
         .sort((a, b) =>
           `${a.provider}/${a.model}/${a.feature}` < `${b.provider}/${b.model}/${b.feature}`
@@ -1083,6 +1112,7 @@ function buildLedger(list: Series[], ctx: LedgerContext): FinopsLedger {
       end: dayStart + DAY,
       ...day.total,
       byFeature: day.byFeature,
+      tokens: day.tokens,
       rows: day.rows,
     });
   }
@@ -1126,6 +1156,7 @@ function buildLedger(list: Series[], ctx: LedgerContext): FinopsLedger {
     userCost,
     userRequests: Object.fromEntries(byLabel('llm_user_requests_total', 'user')),
     topSpender: top,
+    tokens: all.tokens,
     cacheSavings: {
       prompt: usd(savings.get('prompt') ?? 0),
       response: usd(savings.get('response') ?? 0),
