@@ -5,7 +5,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ALERT_SIGNALS } from '../grafana/src/anomalies';
 import { DATASOURCE_UID } from '../grafana/src/panels';
-import { DASHBOARDS, DASHBOARDS_DIR, writeDashboards } from '../grafana/src/generate';
+import {
+  DASHBOARDS,
+  DASHBOARDS_DIR,
+  README,
+  renderReadme,
+  writeDashboards,
+} from '../grafana/src/generate';
 import { BUDGET_METRICS, METRICS } from '../src/contract/metrics';
 import { ROOT } from './helpers/child';
 
@@ -204,6 +210,11 @@ describe('generated dashboards', () => {
         readFileSync(join(tmp, file), 'utf8') === readFileSync(join(DIR, file), 'utf8'),
         `${file} differs from a fresh generation: run npm run dashboards and commit`,
       ).toBe(true);
+  }, 30_000);
+
+  it('the layout tables of grafana/README.md are those of the dashboards', async () => {
+    const readme = readFileSync(join(ROOT, README), 'utf8');
+    expect((await renderReadme(readme)) === readme, 'run npm run dashboards and commit').toBe(true);
   }, 30_000);
 
   it('has the planned uids, titles and panels (the panel test finds them by title)', () => {
