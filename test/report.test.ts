@@ -4,7 +4,10 @@
  * to the micro-dollar; text and Markdown carry the same ROI statement and tables.
  */
 import { spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Report } from '../src/report/types';
 import { freePort } from './helpers/child';
@@ -173,6 +176,67 @@ describe('llm-finops report --format json', () => {
       exceeded: l.budgetSubjects['user/exceeded'] ?? 0,
     });
   });
+});
+
+describe('llm-finops report --format html in headless Chromium', () => {
+  it('renders the ROI statement and both charts without a console error', async () => {
+    const dir = join(__dirname, '..', 'test-artifacts');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, 'report-2026-11.html');
+    const run = cli(
+      'report',
+      '--prometheus',
+      history.prom.url,
+      '--month',
+      '2026-11',
+      '--format',
+      'html',
+      '--output',
+      file,
+    );
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toBe('');
+
+    const browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: ['--no-sandbox'],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 900, height: 1200 } });
+      const problems: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error' || m.type() === 'warning') problems.push(m.text());
+      });
+      page.on('pageerror', (e) => problems.push(e.message));
+      page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()}`));
+      // Self-contained: any request but the page itself is a bug.
+      page.on('request', (r) => {
+        if (r.url() !== pathToFileURL(file).href) problems.push(`request: ${r.url()}`);
+      });
+      await page.goto(pathToFileURL(file).href);
+      expect(await page.locator('#roi').innerText()).toBe(report.roi);
+      expect(await page.locator('#daily-cost rect.cost').count()).toBe(report.daily.length);
+      expect(await page.locator('#daily-cost circle.flag').count()).toBe(
+        report.daily.filter((d) => d.anomalies.length > 0).length,
+      );
+      expect(await page.locator('#feature-spend rect.feature').count()).toBe(
+        report.by_feature.length,
+      );
+      // Drawn, not just present: the charts have a size and the tallest bar is the costliest day.
+      const box = await page.locator('#daily-cost').boundingBox();
+      expect(box!.width).toBeGreaterThan(500);
+      expect(box!.height).toBeGreaterThan(150);
+      const heights = await page
+        .locator('#daily-cost rect.cost')
+        .evaluateAll((rects) => rects.map((r) => (r as SVGRectElement).getBBox().height));
+      const costs = report.daily.map((d) => d.cost_usd);
+      expect(heights.indexOf(Math.max(...heights))).toBe(costs.indexOf(Math.max(...costs)));
+      await page.screenshot({ path: join(dir, 'report-2026-11.png'), fullPage: true });
+      expect(problems).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  }, 120_000);
 });
 
 describe('llm-finops report: other formats and errors', () => {
