@@ -226,9 +226,10 @@ describe('llm-finops report --format html in headless Chromium', () => {
       const box = await page.locator('#daily-cost').boundingBox();
       expect(box!.width).toBeGreaterThan(500);
       expect(box!.height).toBeGreaterThan(150);
-      const heights = await page
-        .locator('#daily-cost rect.cost')
-        .evaluateAll((rects) => rects.map((r) => (r as SVGRectElement).getBBox().height));
+      const bars = page.locator('#daily-cost rect.cost');
+      const heights: number[] = [];
+      for (let i = 0; i < report.daily.length; i++)
+        heights.push(Number(await bars.nth(i).getAttribute('height')));
       const costs = report.daily.map((d) => d.cost_usd);
       expect(heights.indexOf(Math.max(...heights))).toBe(costs.indexOf(Math.max(...costs)));
       await page.screenshot({ path: join(dir, 'report-2026-11.png'), fullPage: true });
