@@ -11,7 +11,7 @@ import {
   type Step,
   type TimeseriesSpec,
   baseDashboard,
-  numberPanels,
+  finish,
   row,
   runbookUrl,
   tablePanel,
@@ -374,5 +374,5 @@ export function anomaliesDashboard(): dashboard.Dashboard {
     d.withRow(row(r.title));
     for (const p of r.panels) d.withPanel(alertPanel(p));
   }
-  return numberPanels(d.build());
+  return finish(d.build());
 }

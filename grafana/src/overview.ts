@@ -12,7 +12,7 @@ import {
   barGaugePanel,
   baseDashboard,
   labelVariable,
-  numberPanels,
+  finish,
   row,
   statPanel,
   tablePanel,
@@ -317,5 +317,5 @@ export function overviewDashboard(): dashboard.Dashboard {
         targets: [{ expr: inc(M.cacheSavings, 'cache'), legend: '{{cache}}', instant: true }],
       }),
     );
-  return numberPanels(d.build());
+  return finish(d.build());
 }

@@ -299,12 +299,31 @@ export function baseDashboard(
     .withVariable(datasourceVariable());
 }
 
-/** Numbers every panel (rows' nested panels included) in order: Grafana needs unique ids. */
-export function numberPanels(d: dashboard.Dashboard): dashboard.Dashboard {
+/**
+ * Last touches of a built dashboard: numbers every panel (rows' nested panels included; Grafana
+ * needs unique ids), and drops the SDK's default `placement: inControlsMenu` of links and
+ * annotations (it would hide them in Grafana 12's controls menu); panel links keep only what a
+ * panel link has (title, url, targetBlank).
+ */
+export function finish(d: dashboard.Dashboard): dashboard.Dashboard {
   let id = 0;
+  const panelLinks = (p: { links?: dashboard.DashboardLink[] }) => {
+    if (p.links)
+      p.links = p.links.map(
+        (l) =>
+          ({ title: l.title, url: l.url, targetBlank: l.targetBlank }) as dashboard.DashboardLink,
+      );
+  };
   for (const p of d.panels ?? []) {
     p.id = ++id;
-    if ('panels' in p) for (const child of p.panels) child.id = ++id;
+    if ('panels' in p)
+      for (const child of p.panels) {
+        child.id = ++id;
+        panelLinks(child);
+      }
+    else panelLinks(p);
   }
+  for (const l of d.links ?? []) delete l.placement;
+  for (const a of d.annotations?.list ?? []) delete a.placement;
   return d;
 }

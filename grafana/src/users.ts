@@ -9,7 +9,7 @@ import {
   M,
   baseDashboard,
   labelVariable,
-  numberPanels,
+  finish,
   row,
   statPanel,
   tablePanel,
@@ -177,5 +177,5 @@ export function usersDashboard(): dashboard.Dashboard {
         ],
       }),
     );
-  return numberPanels(d.build());
+  return finish(d.build());
 }
