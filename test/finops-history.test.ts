@@ -301,12 +301,14 @@ describe('finops history: recording rules, anomalies, budgets', () => {
   const alerting = parse(
     readFileSync(join(ROOT, 'prometheus', 'rules', 'alerts.yaml'), 'utf8'),
   ) as {
-    groups: { rules: { alert?: string; expr: string }[] }[];
+    groups: {
+      rules: { alert?: string; expr: string; for?: string; labels?: Record<string, string> }[];
+    }[];
   };
-  const alertExpr = (name: string) => {
+  const alertRule = (name: string) => {
     const rule = alerting.groups.flatMap((g) => g.rules).find((r) => r.alert === name);
     if (!rule) throw new Error(`no alert ${name}`);
-    return rule.expr;
+    return rule;
   };
 
   it('every recording rule has values every 5m over the last week, equal to its expression', async () => {
@@ -336,11 +338,25 @@ describe('finops history: recording rules, anomalies, budgets', () => {
     }
   });
 
-  it('each designed anomaly: its alert expression holds and ALERTS is firing in its window, not before', async () => {
+  it('each designed anomaly: its alert expression holds exactly over its for and ALERTS window, ALERTS is firing there and not before', async () => {
+    const seconds = (d: string | undefined) =>
+      d ? Number(d.slice(0, -1)) * { s: 1, m: 60, h: 3600 }[d.slice(-1) as 's' | 'm' | 'h'] : 0;
     for (const a of ledger.anomalies) {
-      const middle = a.firingFrom + Math.floor((a.firingTo - a.firingFrom) / 600) * 300;
-      const fired = await history.prom.query(alertExpr(a.alert.alertname ?? ''), middle);
-      expect(fired.length, a.alert.alertname).toBeGreaterThan(0);
+      const { alertname, severity, ...labels } = a.alert;
+      const rule = alertRule(alertname ?? '');
+      expect(severity).toBe(rule.labels?.severity);
+      // The expression holds over the alert's `for` before the window and at every step of it,
+      // and not at the step after (unless the window runs to the end).
+      const holdsFrom = a.firingFrom - Math.ceil(seconds(rule.for) / 300) * 300;
+      const after = Math.min(a.firingTo + 300, history.end);
+      const holds = (await history.prom.queryRange(rule.expr, holdsFrom, after, 300)).filter((s) =>
+        Object.entries(labels).every(([k, v]) => s.metric[k] === v),
+      );
+      expect(holds, alertname).toHaveLength(1);
+      const times = holds[0]?.values.map(([t]) => t) ?? [];
+      const expected: number[] = [];
+      for (let t = holdsFrom; t <= a.firingTo; t += 300) expected.push(t);
+      expect(times, alertname).toEqual(expected);
       const selector = Object.entries({ ...a.alert, alertstate: 'firing' })
         .map(([k, v]) => `${k}="${v}"`)
         .join(',');

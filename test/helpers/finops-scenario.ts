@@ -122,7 +122,10 @@ export interface BudgetRow {
   state: 'ok' | 'warning' | 'exceeded';
 }
 
-/** A designed anomaly: its cause and the ALERTS series written for it (synthetic, see `alerts`). */
+/**
+ * A designed anomaly: its cause and the ALERTS{alertstate="firing"} series written for it
+ * (synthetic, see the generator: only these four alerts are written).
+ */
 export interface AnomalyWindow {
   /** What happened. */
   cause: string;
@@ -222,7 +225,7 @@ export interface FinopsScenario {
 }
 
 /** Part of the cache key of the built history: bump it when the generator's output changes. */
-const GENERATOR_VERSION = 2;
+const GENERATOR_VERSION = 3;
 
 export const FEATURES = ['chat', 'summarise', 'agent', 'search'] as const;
 type Feature = (typeof FEATURES)[number];
@@ -806,22 +809,27 @@ export function generateFinopsScenario(
     writeBudgets(k);
   }
 
-  // --- ALERTS (synthetic: the firing windows a Prometheus with prometheus/rules/alerts.yaml
-  // would show for the designed anomalies, approximated, not evaluated)
+  // --- ALERTS (synthetic: what a Prometheus evaluating prometheus/rules/alerts.yaml every 5m
+  // writes for the designed anomalies; the windows were read from the alert expressions evaluated
+  // on this history, and test/finops-history.test.ts proves that each expression holds over its
+  // `for` and every step of the window, and stops right after). Not written, though the data
+  // triggers them: LlmCostPerRequestAnomaly and LlmVolumeSpike of chat during the runaway loop,
+  // LlmUserFarAbovePeers of the top spender at weekday peaks, LlmUnpricedModelSeen (all month),
+  // LlmBudgetWarning of the users at warning, and the pending states.
   const exceededAt = runawayExceededAt ?? runaway.to;
   const anomalies: AnomalyWindow[] = [
     {
       cause: 'summarise prompts 10x longer: cost per request spike',
       ...spike,
       alert: { alertname: 'LlmCostPerRequestAnomaly', feature: 'summarise', severity: 'warning' },
-      firingFrom: spike.from + 1800,
-      firingTo: spike.to + 1800,
+      firingFrom: spike.from + 1500,
+      firingTo: spike.to + 2400,
     },
     {
       cause: 'agent routed 80% to claude-opus-4-1 (premium): tier-mix shift',
       ...shift,
       alert: { alertname: 'LlmTierMixShift', severity: 'warning' },
-      firingFrom: shift.from + 2700,
+      firingFrom: shift.from + 2400,
       firingTo: shift.to + 2700,
     },
     {
@@ -829,7 +837,7 @@ export function generateFinopsScenario(
       ...runaway,
       alert: { alertname: 'LlmRunawayUser', severity: 'warning', user: RUNAWAY_USER },
       firingFrom: runaway.from + 900,
-      firingTo: exceededAt,
+      firingTo: exceededAt - step,
     },
     {
       cause: `${RUNAWAY_USER} over their month cap`,
@@ -842,7 +850,7 @@ export function generateFinopsScenario(
         subject: RUNAWAY_USER,
         window: 'month',
       },
-      firingFrom: exceededAt + 2 * step,
+      firingFrom: exceededAt + step,
       firingTo: end,
     },
   ];
