@@ -24,7 +24,8 @@ import { ROOT } from './helpers/child';
  *   query variable and annotation uses it;
  * - every panel has a description, a unit and thresholds; ids unique, no overlapping panels;
  * - rate/increase/irate/deriv windows are $__rate_interval (range queries), $__range (instant
- *   queries) or one of the fixed windows an alert's meaning needs;
+ *   queries) or one of the fixed windows an alert's meaning needs; other range selectors
+ *   (…_over_time) likewise, or $__interval;
  * - every metric in every expression exists: src/contract/metrics.ts, the budget sidecar's
  *   metrics (src/sidecar/metrics.ts), the recording rules, ALERTS, or `up` (LlmTelemetryAbsent);
  * - on the overview, every app metric with a feature label is filtered by `$feature`;
@@ -298,6 +299,18 @@ describe('generated dashboards', () => {
         }
       }
     expect(checked).toBeGreaterThan(40);
+  });
+
+  it('every other range selector (…_over_time) uses a Grafana interval or a fixed window of an alert', () => {
+    for (const d of dashboards.values())
+      for (const { where, target } of exprsOf(d))
+        for (const m of target.expr.matchAll(/\[([^\]]+)\]/g)) {
+          const w = m[1]!;
+          const allowed = target.instant
+            ? ['$__range', ...FIXED_WINDOWS]
+            : ['$__rate_interval', '$__interval', ...FIXED_WINDOWS];
+          expect(allowed, `${where}: window [${w}] in ${target.expr}`).toContain(w);
+        }
   });
 
   it('every metric in every expression exists (contract, sidecar, recording rules, ALERTS, up)', () => {
