@@ -36,7 +36,7 @@ describe('amtool', () => {
     const run = amtool(['check-config', CONFIG]);
     expect(run.out).toContain('SUCCESS');
     expect(run.out).toContain('1 templates');
-    expect(run.out).toContain('2 inhibit rules');
+    expect(run.out).toContain('3 inhibit rules');
     expect(run.status, run.out).toBe(0);
   });
 
@@ -236,6 +236,16 @@ describe('end to end: Alertmanager delivers to a webhook, with inhibition', () =
         },
         annotations: { summary: 'anomaly', description: 'x', runbook_url: 'x' },
       },
+      // The robust sibling of an anomaly already firing for the feature: inhibited; alone: sent.
+      ...['chat', 'refund'].map((feature) => ({
+        labels: {
+          alertname: 'LlmCostPerRequestAnomalyRobust',
+          severity: 'warning',
+          feature,
+          environment: 'staging',
+        },
+        annotations: { summary: 'robust anomaly', description: 'x', runbook_url: 'x' },
+      })),
       // Grouping by alertname and feature: two groups, one per feature.
       ...[
         ['search', 'gpt-4o'],
@@ -395,7 +405,16 @@ describe('end to end: Alertmanager delivers to a webhook, with inhibition', () =
       },
     ]);
     expect(delivered('LlmRunawayUser')).toEqual([]);
+    expect(delivered('LlmCostPerRequestAnomalyRobust').map(({ a }) => a.labels.feature)).toEqual([
+      'refund',
+    ]);
     const state = await am.alerts();
+    expect(
+      state.find(
+        (a) =>
+          a.labels.alertname === 'LlmCostPerRequestAnomalyRobust' && a.labels.feature === 'chat',
+      )?.status.state,
+    ).toBe('suppressed');
     for (const name of ['LlmCostPerRequestAnomaly', 'LlmRunawayUser'])
       expect(
         state.find((a) => a.labels.alertname === name && !a.labels.environment)?.status.state,
