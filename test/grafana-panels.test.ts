@@ -513,6 +513,25 @@ describe('key panels equal the ledger', () => {
       Object.fromEntries(users.map((r) => [`${r.subject}/${r.window}`, r.spent / r.limit])),
       'users used',
     );
+    const near = async (ref: string) =>
+      byLabels(await run(U, 'Users near or over cap', ref), 'subject', 'window');
+    const rows = (f: (r: FinopsLedger['budgets'][number]) => number) =>
+      Object.fromEntries(users.map((r) => [`${r.subject}/${r.window}`, f(r)]));
+    expectAllClose(
+      await near('B'),
+      rows((r) => r.spent),
+      'users spent',
+    );
+    expectAllClose(
+      await near('C'),
+      rows((r) => r.limit),
+      'users limit',
+    );
+    expectAllClose(
+      await near('D'),
+      rows((r) => r.warn / r.limit),
+      'users warn at',
+    );
     expectClose(
       value((await run(U, 'Spend of $user'))[0]),
       L.userCost[L.topSpender.user]!,
