@@ -210,13 +210,17 @@ interface Series {
   data: Float64Array;
 }
 
+/** A generated history: its OpenMetrics text and its ledger. */
 export interface FinopsScenario {
+  /** The options in force, defaults filled in. */
   readonly options: Required<FinopsScenarioOptions>;
-  /** Stable hash of the options, prices and generator version (cache key). */
+  /** Stable hash of the options, prices, profiles, caps and generator version (cache key). */
   readonly hash: string;
+  /** The exact expected values. */
   readonly ledger: FinopsLedger;
-  /** Features, users and models of the scenario. */
+  /** The `feature` label values: chat, summarise, agent, search. */
   readonly features: readonly string[];
+  /** The `user` label values: user-01 (top spender) .. user-40; user-37 is the runaway user. */
   readonly users: readonly string[];
   /** Number of series written. */
   readonly seriesCount: number;
@@ -292,8 +296,10 @@ const PROFILES: Record<Feature, FeatureProfile> = {
 };
 
 const USER_COUNT = 40;
-const TOP_SPENDER = 'user-01';
-const RUNAWAY_USER = 'user-37';
+/** The user with the highest spend (a month cap override of $450, at warning). */
+export const TOP_SPENDER = 'user-01';
+/** The user whose loop runs over their month cap on 2026-11-26 (denied afterwards). */
+export const RUNAWAY_USER = 'user-37';
 const ERROR_RATE = 0.015;
 
 /** The month cap of every user without an override. */
