@@ -117,7 +117,7 @@ export interface BudgetRow {
   limit: number;
   /** llm_budget_warn_usd = limit x warn_at. */
   warn: number;
-  /** llm_budget_spent_usd: month-to-date spend. */
+  /** llm_budget_spent_usd: spend since `start` (month-to-date when the history is a month). */
   spent: number;
   state: 'ok' | 'warning' | 'exceeded';
 }
