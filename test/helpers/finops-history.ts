@@ -220,6 +220,7 @@ async function buildBlocks(
     // Under the lock: a folder without `complete` is a leftover, never one in use.
     if (!existsSync(join(dir, 'complete'))) rmSync(dir, { recursive: true, force: true });
     renameSync(data, dir);
+    removeStaleBuilds();
     const timings = {
       generate,
       backfill: (t1 - t0) / 1000,
@@ -231,6 +232,20 @@ async function buildBlocks(
   } finally {
     rmSync(work, { recursive: true, force: true });
     rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+/** Removes cached histories of other keys (older generators, rules) untouched for a day. */
+function removeStaleBuilds(): void {
+  for (const entry of readdirSync(tmpdir())) {
+    if (!/^llmf-finops-history-[\w-]+$/.test(entry) || entry.endsWith('.lock')) continue;
+    const path = join(tmpdir(), entry);
+    try {
+      if (Date.now() - statSync(path).mtimeMs > 86_400_000)
+        rmSync(path, { recursive: true, force: true });
+    } catch {
+      // removed meanwhile
+    }
   }
 }
 
