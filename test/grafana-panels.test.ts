@@ -24,7 +24,7 @@ import type { FinopsLedger } from './helpers/finops-scenario';
  *   cost per successful outcome, cache savings, users over budget, budget caps, every daily
  *   cost bar, the tier shares, the $user drill-down; with $feature = one feature, the filter holds;
  * - the anomaly panels show the scenario's designed anomalies above their bands (cost per
- *   request, runaway user, volume spike) and not in the day around them.
+ *   request, z-score and robust, runaway user, volume spike) and not in the day around them.
  */
 
 interface Target {
@@ -582,10 +582,10 @@ describe('the anomaly panels show the designed anomalies against their bands', (
       ).toBe(true);
   };
 
-  it('summarise cost per request above mean + 3 sd during the prompt spike, not the day around', async () => {
+  /** The cost-per-request panels: summarise above the band in the spike, with the alerts' volume guard. */
+  async function costPerRequestSpike(title: string) {
     const a = anomaly('LlmCostPerRequestAnomaly');
-    const title = 'Cost per request vs its weekly band';
-    // The alert's volume guard: at night a few calls make a noisy ratio, ignored under 100/h.
+    // The alerts' volume guard: at night a few calls make a noisy ratio, ignored under 100/h.
     const p = panel(A, title);
     const { step } = varsFor(p, p.targets![0]!);
     const [calls] = await rangeQuery(
@@ -598,6 +598,14 @@ describe('the anomaly panels show the designed anomalies against their bands', (
       points.filter(([t]) => busy.has(t)),
       a,
     );
+  }
+
+  it('summarise cost per request above mean + 3 sd during the prompt spike, not the day around', async () => {
+    await costPerRequestSpike('Cost per request vs its weekly band');
+  }, 20_000);
+
+  it('summarise cost per request above its robust band (median, MAD) during the prompt spike, not the day around', async () => {
+    await costPerRequestSpike('Cost per request vs its robust weekly band');
   }, 20_000);
 
   it('the runaway user above 1 request/s and 10x the median user during the loop, nobody else', async () => {
