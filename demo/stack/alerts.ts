@@ -63,9 +63,9 @@ export function alertLines(
 ): string[] {
   return [
     '',
-    `Alerts fired (Prometheus): ${fired.length ? '' : 'none'}`,
+    `Alerts fired (Prometheus):${fired.length ? '' : ' none'}`,
     ...fired.map((a) => `  ${a.alertname} ${a.detail}`),
-    `Alerts delivered (Alertmanager -> webhook): ${delivered.length ? '' : 'none'}`,
+    `Alerts delivered (Alertmanager -> webhook):${delivered.length ? '' : ' none'}`,
     ...delivered.map((a) => `  ${a.alertname} ${a.detail} -> receiver ${a.receiver}`),
   ];
 }
