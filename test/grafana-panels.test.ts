@@ -24,7 +24,7 @@ import type { FinopsLedger } from './helpers/finops-scenario';
  *   cost per successful outcome, cache savings, users over budget, budget caps, every daily
  *   cost bar, the tier shares, the $user drill-down; with $feature = one feature, the filter holds;
  * - the anomaly panels show the scenario's designed anomalies above their bands (cost per
- *   request, z-score and robust, runaway user, volume spike) and not in the day around them.
+ *   request, z-score and robust, tier mix, runaway user, volume spike) and not in the day around them.
  */
 
 interface Target {
@@ -606,6 +606,15 @@ describe('the anomaly panels show the designed anomalies against their bands', (
 
   it('summarise cost per request above its robust band (median, MAD) during the prompt spike, not the day around', async () => {
     await costPerRequestSpike('Cost per request vs its robust weekly band');
+  }, 20_000);
+
+  it('the tier-mix distance to last week above 0.3 during the agent routing shift, not the day around', async () => {
+    const a = anomaly('LlmTierMixShift');
+    const [distance] = await run(A, 'Tier mix distance to last week');
+    const points = distance!.values!.flatMap(([t, v]) =>
+      Number(v) > 0.3 ? [[t, Number(v), 0.3] as [number, number, number]] : [],
+    );
+    inside(points, a);
   }, 20_000);
 
   it('the runaway user above 1 request/s and 10x the median user during the loop, nobody else', async () => {
