@@ -437,8 +437,9 @@ export function generateFinopsScenario(
   const contract = (key: MetricKey, labels: Record<string, string>, usd: boolean): Series => {
     const spec = METRICS[key];
     const order = contractLabels(key);
-    const extra = Object.keys(labels).filter((k) => !order.includes(k));
-    if (extra.length) throw new Error(`${spec.promName}: labels ${extra.join()} not in contract`);
+    // Exactly the contract's labels: none missing, none added.
+    if (Object.keys(labels).sort().join() !== [...order].sort().join())
+      throw new Error(`${spec.promName}: labels ${Object.keys(labels).join()} != ${order.join()}`);
     return get(spec.promName.replace(/_total$/, ''), spec.promName, labels, order, { usd });
   };
 
@@ -450,7 +451,7 @@ export function generateFinopsScenario(
       : { provider: UNPRICED_MODEL.provider, model: id, tier: 'unknown' };
   };
 
-  // --- users: heavy tail (Zipf-like), the top spender 3x the next, features by user
+  // --- users: heavy tail (Zipf-like weights), the top spender's doubled, features by user
   const users = Array.from(
     { length: USER_COUNT },
     (_, i) => `user-${String(i + 1).padStart(2, '0')}`,
@@ -884,7 +885,6 @@ export function generateFinopsScenario(
     perDay,
     anomalies,
     restartAt,
-    userCap,
   });
 
   return {
@@ -948,7 +948,6 @@ interface LedgerContext {
   perDay: number;
   anomalies: AnomalyWindow[];
   restartAt: number;
-  userCap: (user: string) => ScenarioCap;
 }
 
 /** The ledger, summed in integer units from the very series written. */
