@@ -112,7 +112,13 @@ export async function startFinopsHistory(
   };
   const dataDir = mkdtempSync(join(tmpdir(), 'llmf-finops-data-'));
   cpSync(dir, dataDir, { recursive: true });
-  const prom = await startPrometheus({ dataDir, flags: ['--query.lookback-delta=5m'] });
+  let prom: PrometheusServer;
+  try {
+    prom = await startPrometheus({ dataDir, flags: ['--query.lookback-delta=5m'] });
+  } catch (error) {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
   return { prom, scenario, end: scenario.ledger.end, timings, stop: () => prom.stop() };
 }
 
