@@ -532,6 +532,15 @@ describe('key panels equal the ledger', () => {
       rows((r) => r.warn / r.limit),
       'users warn at',
     );
+    // The last point of the users-by-state series is the sidecar's count at the end.
+    const states = await run(U, 'Users by budget state');
+    expect(
+      Object.fromEntries(
+        states.map((r) => [`user/${r.metric.state}`, Number(r.values!.at(-1)![1])]),
+      ),
+    ).toEqual(
+      Object.fromEntries(Object.entries(L.budgetSubjects).filter(([k]) => k.startsWith('user/'))),
+    );
     expectClose(
       value((await run(U, 'Spend of $user'))[0]),
       L.userCost[L.topSpender.user]!,
