@@ -26,7 +26,7 @@ export async function spendBreakdown(url: string, time: number): Promise<string[
   const byLabels = async (expr: string, labels: string[]) => {
     const out = new Map<string, number>();
     for (const s of await promQuery(url, expr, time))
-      out.set(labels.map((l) => s.metric[l] ?? '').join(' '), Number(s.value[1]));
+      out.set(labels.map((l) => s.metric[l] ?? '').join(' '), s.value);
     return out;
   };
   const [cost, calls, outcomes, models, users] = await Promise.all([

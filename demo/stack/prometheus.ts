@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PrometheusApi } from '../../src/prometheus/api';
 import { freePort } from '../free-port';
 import { stopProcess, waitReady } from '../service-process';
 
@@ -53,21 +54,41 @@ export function prometheusConfig(
   ].join('\n');
 }
 
-/** Starts Prometheus on a free port and waits until it answers /-/ready. */
+/** Starts Prometheus on a free port with the demo's prometheus.yml and waits until it is ready. */
 export async function startPrometheus(options: DemoPrometheusOptions): Promise<PrometheusProcess> {
-  const port = await freePort();
   const configFile = join(options.dir, 'prometheus.yml');
   writeFileSync(configFile, prometheusConfig(options));
+  // Its own process group: a Ctrl-C in the terminal reaches the demo, which stops it in order.
+  return spawnPrometheus({
+    bin: options.bin,
+    configFile,
+    dataDir: options.dataDir,
+    detached: true,
+  });
+}
+
+/**
+ * Starts a Prometheus binary on a free port of 127.0.0.1 with a config file and a data folder,
+ * and waits until it answers /-/ready (the demo and the tests start theirs with it).
+ */
+export async function spawnPrometheus(options: {
+  bin: string;
+  configFile: string;
+  dataDir: string;
+  flags?: readonly string[];
+  detached?: boolean;
+}): Promise<PrometheusProcess> {
+  const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const proc = spawn(
     options.bin,
     [
-      `--config.file=${configFile}`,
+      `--config.file=${options.configFile}`,
       `--storage.tsdb.path=${options.dataDir}`,
       `--web.listen-address=127.0.0.1:${port}`,
+      ...(options.flags ?? []),
     ],
-    // Its own process group: a Ctrl-C in the terminal reaches the demo, which stops it in order.
-    { stdio: ['ignore', 'ignore', 'pipe'], detached: true },
+    { stdio: ['ignore', 'ignore', 'pipe'], detached: options.detached ?? false },
   );
   let log = '';
   proc.stderr?.on('data', (d: Buffer) => {
@@ -85,19 +106,15 @@ export async function startPrometheus(options: DemoPrometheusOptions): Promise<P
 }
 
 export interface PromSeries {
-  metric: Record<string, string>;
-  value: [number, string];
+  metric: Readonly<Record<string, string>>;
+  value: number;
 }
 
-/** Instant query at `time` (seconds since the epoch): the result vector. */
+/** Instant query at `time` (seconds since the epoch), with llm-finops' Prometheus client. */
 export async function promQuery(url: string, expr: string, time: number): Promise<PromSeries[]> {
-  const params = new URLSearchParams({ query: expr, time: String(time) });
-  const res = await fetch(`${url}/api/v1/query?${params.toString()}`);
-  const body = (await res.json()) as {
-    status: string;
-    error?: string;
-    data?: { resultType: string; result: PromSeries[] };
-  };
-  if (body.status !== 'success') throw new Error(`query ${expr}: ${body.error}`);
-  return body.data?.result ?? [];
+  const api = new PrometheusApi({ url, timeoutMs: 30_000, headers: {} });
+  return (await api.instantSeries(expr, time * 1000)).map((s) => ({
+    metric: s.labels,
+    value: s.points[0]?.[1] ?? NaN,
+  }));
 }

@@ -33,8 +33,7 @@ export async function roiAt(
   time: number,
   baselineModel: string,
 ): Promise<RoiFigures> {
-  const value = async (expr: string) =>
-    Number((await promQuery(prometheusUrl, expr, time))[0]?.value[1] ?? 0);
+  const value = async (expr: string) => (await promQuery(prometheusUrl, expr, time))[0]?.value ?? 0;
   const [requests, costUsd, baselineCostUsd, cacheSavingsUsd, responseCacheSavingsUsd, denied] =
     await Promise.all(Object.values(ROI_QUERIES).map(value));
   return {

@@ -33,7 +33,7 @@ export async function summarise(options: {
   for (const deadline = Date.now() + 30_000; ; await sleep(250)) {
     checkpoint();
     const scraped = await promQuery(prom, 'sum(llm_requests_total)', Date.now() / 1000);
-    if (Number(scraped[0]?.value[1] ?? -1) === exposed) break;
+    if ((scraped[0]?.value ?? -1) === exposed) break;
     if (Date.now() > deadline)
       throw new Error(`Prometheus has not scraped the app's last counters (${exposed} calls)`);
   }

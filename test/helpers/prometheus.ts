@@ -1,9 +1,8 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../demo/free-port';
-import { stopProcess, waitReady } from '../../demo/service-process';
+import { spawnPrometheus } from '../../demo/stack/prometheus';
 
 /** A real Prometheus server started for one test, on a free port with its own data folder. */
 export interface PrometheusServer {
@@ -45,7 +44,6 @@ export interface PrometheusOptions {
 
 /** Starts `prometheus` and waits until it answers /-/ready. */
 export async function startPrometheus(options: PrometheusOptions = {}): Promise<PrometheusServer> {
-  const port = await freePort();
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'llmf-prom-data-'));
   const confDir = mkdtempSync(join(tmpdir(), 'llmf-prom-conf-'));
   const interval = options.scrapeInterval ?? '1s';
@@ -62,30 +60,21 @@ export async function startPrometheus(options: PrometheusOptions = {}): Promise<
       options.extraConfig ?? '',
     ].join('\n'),
   );
-  const proc = spawn(
-    'prometheus',
-    [
-      `--config.file=${configFile}`,
-      `--storage.tsdb.path=${dataDir}`,
+  const { url, log, stop } = await spawnPrometheus({
+    bin: 'prometheus',
+    configFile,
+    dataDir,
+    flags: [
       '--storage.tsdb.retention.time=3650d',
-      `--web.listen-address=127.0.0.1:${port}`,
       '--web.enable-lifecycle',
       ...(options.flags ?? []),
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let log = '';
-  proc.stderr?.on('data', (d: Buffer) => {
-    log += d.toString();
-    if (log.length > 200_000) log = log.slice(-100_000);
   });
-  const url = `http://127.0.0.1:${port}`;
-  await waitReady('prometheus', url, proc, () => log);
   let stopped = false;
   const halt = async (removeData: boolean) => {
     if (!stopped) {
       stopped = true;
-      await stopProcess(proc);
+      await stop();
     }
     rmSync(confDir, { recursive: true, force: true });
     if (removeData) rmSync(dataDir, { recursive: true, force: true });
@@ -93,7 +82,7 @@ export async function startPrometheus(options: PrometheusOptions = {}): Promise<
   return {
     url,
     dataDir,
-    log: () => log,
+    log,
     async query(expr, time) {
       const params = new URLSearchParams({ query: expr });
       if (time !== undefined) params.set('time', String(time));
