@@ -369,6 +369,8 @@ describe('finops history: recording rules, anomalies, budgets', () => {
       'LlmCostPerRequestAnomaly',
       'LlmTierMixShift',
       'LlmRunawayUser',
+      'LlmVolumeSpike',
+      'LlmCostPerRequestAnomaly',
       'LlmBudgetExceeded',
     ]);
     // The cost per request spike: several times the same hour a day earlier.

@@ -124,7 +124,7 @@ export interface BudgetRow {
 
 /**
  * A designed anomaly: its cause and the ALERTS{alertstate="firing"} series written for it
- * (synthetic, see the generator: only these four alerts are written).
+ * (synthetic, see the generator: only these alerts are written).
  */
 export interface AnomalyWindow {
   /** What happened. */
@@ -229,7 +229,7 @@ export interface FinopsScenario {
 }
 
 /** Part of the cache key of the built history: bump it when the generator's output changes. */
-const GENERATOR_VERSION = 3;
+const GENERATOR_VERSION = 4;
 
 export const FEATURES = ['chat', 'summarise', 'agent', 'search'] as const;
 type Feature = (typeof FEATURES)[number];
@@ -820,9 +820,9 @@ export function generateFinopsScenario(
   // writes for the designed anomalies; the windows were read from the alert expressions evaluated
   // on this history, and test/finops-history.test.ts proves that each expression holds over its
   // `for` and every step of the window, and stops right after). Not written, though the data
-  // triggers them: LlmCostPerRequestAnomaly and LlmVolumeSpike of chat during the runaway loop,
-  // LlmUserFarAbovePeers of the top spender at weekday peaks, LlmUnpricedModelSeen (all month),
-  // LlmBudgetWarning of the users at warning, and the pending states.
+  // triggers them: LlmUserFarAbovePeers of the top spender at weekday peaks,
+  // LlmUnpricedModelSeen (all month), LlmBudgetWarning of the users at warning, and the pending
+  // states.
   const exceededAt = runawayExceededAt ?? runaway.to;
   const anomalies: AnomalyWindow[] = [
     {
@@ -845,6 +845,21 @@ export function generateFinopsScenario(
       alert: { alertname: 'LlmRunawayUser', severity: 'warning', user: RUNAWAY_USER },
       firingFrom: runaway.from + 900,
       firingTo: exceededAt - step,
+    },
+    {
+      cause: `${RUNAWAY_USER}'s loop: chat volume over 3x the same hour of the last two weeks`,
+      ...runaway,
+      alert: { alertname: 'LlmVolumeSpike', feature: 'chat', severity: 'warning' },
+      firingFrom: runaway.from + 1500,
+      firingTo: runaway.to + 3300,
+    },
+    {
+      cause: `${RUNAWAY_USER}'s loop: chat cost per call up (long gpt-4o prompts) until denied`,
+      from: runaway.from,
+      to: exceededAt,
+      alert: { alertname: 'LlmCostPerRequestAnomaly', feature: 'chat', severity: 'warning' },
+      firingFrom: runaway.from + 1200,
+      firingTo: exceededAt + 3300,
     },
     {
       cause: `${RUNAWAY_USER} over their month cap`,
