@@ -153,6 +153,8 @@ describe('llm-finops export focus --month 2026-11', () => {
       expect(Number(r!.ListCost), key).toBeCloseTo(w.baseline, 6);
       expect(Number(r!.x_Requests), key).toBe(w.requests);
       expect(r!.x_Tier, key).toBe(w.tier);
+      const tokens = Object.values(w.tokens).reduce((a, n) => a + n, 0);
+      expect(Number(r!.ConsumedQuantity), key).toBe(tokens);
     }
   });
 
