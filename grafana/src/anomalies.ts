@@ -56,16 +56,8 @@ const tierMixDistance = `0.5 * sum(abs(${tierShare1h} - tier:llm_cost_usd:share1
 const budgetUsed = `${BUDGET.spent} / (${BUDGET.limit} > 0)`;
 const unpriced1h = `sum by (provider, model) (increase(${M.unpriced}[1h]))`;
 const globalSpent = `${BUDGET.spent}{${globalMonth}}`;
-/**
- * LlmBudgetProjectedOverrun's projection: spent plus its rate (the last day's slope, or the
- * month-to-date average while the last day holds the month's start) times the time left.
- */
-const projectedMonthEnd = [
-  `${globalSpent} + (`,
-  `((clamp_min(deriv(${globalSpent}[1d]), 0) unless resets(${globalSpent}[1d]) > 0) and on () (day_of_month() > 1))`,
-  ` or (${globalSpent} / on () group_left () ((day_of_month() - 1) * 86400 + time() % 86400 >= 3600))`,
-  `) * on () group_left () ((days_in_month() - day_of_month()) * 86400 + 86400 - time() % 86400)`,
-].join('');
+/** LlmBudgetProjectedOverrun's projection, recorded by prometheus/rules/recording.yaml. */
+const projectedMonthEnd = 'global:llm_budget_spent_usd:projected_month_end';
 
 /** In the order of alerts.yaml, grouped into rows. */
 const ROWS: { title: string; panels: AlertPanel[] }[] = [
@@ -242,7 +234,7 @@ const ROWS: { title: string; panels: AlertPanel[] }[] = [
         signal: projectedMonthEnd,
         title: 'Projected month-end spend vs global cap',
         description:
-          'Global spend this month plus its rate (the last day’s slope, or the month-to-date average while the last day holds the month’s start) times the time left in the UTC month, against the global monthly cap, in USD. The alert fires when the projection is above the cap before the cap is reached.',
+          'Global spend this month plus its rate (the last day’s slope, or the month-to-date average while the last day holds the month’s start or the sidecar has less than 6 hours of history) times the time left in the UTC month, against the global monthly cap, in USD. The alert fires when the projection is above the cap before the cap is reached.',
         unit: 'currencyUSD',
         targets: [
           {
