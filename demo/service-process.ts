@@ -1,4 +1,4 @@
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 
 /**
  * Waits until a server started as a child process (Prometheus, Alertmanager) answers `GET
@@ -33,4 +33,45 @@ export async function stopProcess(proc: ChildProcess): Promise<void> {
   const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
   await exited;
   clearTimeout(timer);
+}
+
+/** A server running as a child process (Prometheus, Alertmanager). */
+export interface ServiceProcess {
+  readonly url: string;
+  readonly proc: ChildProcess;
+  /** The last ~100-200 KB of its stderr. */
+  log: () => string;
+  /** SIGTERM (SIGKILL after 10 s); resolves once it has exited. */
+  stop: () => Promise<void>;
+}
+
+/**
+ * Spawns `bin args`, keeps the tail of its stderr, and waits until `url` answers /-/ready;
+ * stops it and throws with its log when it does not. `detached` gives it its own process group,
+ * so that a Ctrl-C in the terminal reaches only the parent, which stops its children in order.
+ */
+export async function startService(
+  name: string,
+  bin: string,
+  args: readonly string[],
+  url: string,
+  options: { detached?: boolean } = {},
+): Promise<ServiceProcess> {
+  const proc = spawn(bin, args, {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    detached: options.detached ?? false,
+  });
+  let log = '';
+  proc.stderr?.on('data', (d: Buffer) => {
+    log += d.toString();
+    if (log.length > 200_000) log = log.slice(-100_000);
+  });
+  const server = { url, proc, log: () => log, stop: () => stopProcess(proc) };
+  try {
+    await waitReady(name, url, proc, () => log);
+  } catch (e) {
+    await server.stop();
+    throw e;
+  }
+  return server;
 }

@@ -10,6 +10,7 @@
  * deterministic: the same options give the same file.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
+import { seededRandom } from '../../demo/traffic/random';
 import { METRICS } from '../../src/contract/metrics';
 
 export interface Population {
@@ -39,18 +40,6 @@ const RESTART_DOWN_MS = 120_000;
 
 export const userId = (n: number): string => `u${String(n).padStart(6, '0')}`;
 
-/** Deterministic uniform numbers in [0, 1) (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 interface User {
   readonly instance: 0 | 1;
   readonly feature: 0 | 1 | 2;
@@ -61,7 +50,7 @@ interface User {
 }
 
 function userOf(n: number, opts: HistoryOptions): User {
-  const r = random(n * 2654435761 + 17);
+  const r = seededRandom(n * 2654435761 + 17);
   const heavy = r() < HEAVY_SHARE;
   return {
     instance: r() < 0.5 ? 0 : 1,
@@ -187,7 +176,7 @@ export function budgetConfig(prometheusUrl: string, population: Population): str
  * plan on some.
  */
 export function checkPaths(population: Population, count: number): string[] {
-  const r = random(population.users);
+  const r = seededRandom(population.users);
   const others = population.users - OVERRIDES;
   return Array.from({ length: count }, () => {
     const n = r() < 0.01 ? Math.floor(r() * OVERRIDES) : OVERRIDES + Math.floor(r() * others);

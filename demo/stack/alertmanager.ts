@@ -1,9 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/package-info';
 import { freePort } from '../free-port';
-import { stopProcess, waitReady } from '../service-process';
+import { startService, type ServiceProcess } from '../service-process';
 
 /** The webhook URL of every receiver in the shipped prometheus/alertmanager.yml. */
 export const SHIPPED_WEBHOOK_URL = 'http://127.0.0.1:9095/alerts';
@@ -26,13 +25,7 @@ export function alertmanagerConfig(
 }
 
 /** An Alertmanager child process. */
-export interface AlertmanagerProcess {
-  readonly url: string;
-  readonly proc: ChildProcess;
-  log: () => string;
-  /** SIGTERM (SIGKILL after 10 s); resolves once it has exited. */
-  stop: () => Promise<void>;
-}
+export type AlertmanagerProcess = ServiceProcess;
 
 /**
  * Starts Alertmanager with `config` (YAML text) written to `dir`, its storage in `dir`/data, on a
@@ -47,7 +40,9 @@ export async function startAlertmanager(options: {
   const configFile = join(options.dir, 'alertmanager.yml');
   writeFileSync(configFile, options.config);
   const url = `http://127.0.0.1:${port}`;
-  const proc = spawn(
+  // Its own process group: a Ctrl-C in the terminal reaches the demo, which stops it in order.
+  return startService(
+    'alertmanager',
     options.bin ?? 'prometheus-alertmanager',
     [
       `--config.file=${configFile}`,
@@ -57,20 +52,7 @@ export async function startAlertmanager(options: {
       '--cluster.listen-address=',
       '--log.level=debug',
     ],
-    // Its own process group: a Ctrl-C in the terminal reaches the demo, which stops it in order.
-    { stdio: ['ignore', 'ignore', 'pipe'], detached: true },
+    url,
+    { detached: true },
   );
-  let log = '';
-  proc.stderr?.on('data', (d: Buffer) => {
-    log += d.toString();
-    if (log.length > 200_000) log = log.slice(-100_000);
-  });
-  const server = { url, proc, log: () => log, stop: () => stopProcess(proc) };
-  try {
-    await waitReady('alertmanager', url, proc, () => log);
-  } catch (e) {
-    await server.stop();
-    throw e;
-  }
-  return server;
 }

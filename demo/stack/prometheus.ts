@@ -1,9 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PrometheusApi } from '../../src/prometheus/api';
 import { freePort } from '../free-port';
-import { stopProcess, waitReady } from '../service-process';
+import { startService, type ServiceProcess } from '../service-process';
 
 export interface DemoPrometheusOptions {
   bin: string;
@@ -24,12 +23,7 @@ export interface DemoPrometheusOptions {
 }
 
 /** A Prometheus child process. */
-export interface PrometheusProcess {
-  readonly url: string;
-  readonly proc: ChildProcess;
-  log: () => string;
-  stop: () => Promise<void>;
-}
+export type PrometheusProcess = ServiceProcess;
 
 /** The demo's prometheus.yml: the shipped file's jobs, at the demo's ports and a short interval. */
 export function prometheusConfig(
@@ -79,8 +73,8 @@ export async function spawnPrometheus(options: {
   detached?: boolean;
 }): Promise<PrometheusProcess> {
   const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const proc = spawn(
+  return startService(
+    'prometheus',
     options.bin,
     [
       `--config.file=${options.configFile}`,
@@ -88,21 +82,9 @@ export async function spawnPrometheus(options: {
       `--web.listen-address=127.0.0.1:${port}`,
       ...(options.flags ?? []),
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'], detached: options.detached ?? false },
+    `http://127.0.0.1:${port}`,
+    { detached: options.detached },
   );
-  let log = '';
-  proc.stderr?.on('data', (d: Buffer) => {
-    log += d.toString();
-    if (log.length > 200_000) log = log.slice(-100_000);
-  });
-  const server = { url, proc, log: () => log, stop: () => stopProcess(proc) };
-  try {
-    await waitReady('prometheus', url, proc, () => log);
-  } catch (e) {
-    await server.stop();
-    throw e;
-  }
-  return server;
 }
 
 export interface PromSeries {

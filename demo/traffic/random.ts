@@ -1,4 +1,4 @@
-/** A seeded pseudo-random generator (mulberry32): the same population on every run. */
+/** A seeded pseudo-random generator (mulberry32): the same sequence for a seed on every run (demo population, test scenario, bench history). */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {

@@ -21,6 +21,7 @@
  */
 import type { PriceBook, TokenBuckets } from '../../src/pricing';
 import { costOf, promptCacheSavings } from '../../src/pricing';
+import { seededRandom } from '../../demo/traffic/random';
 import { METRICS, type MetricKey, type RequestStatus } from '../../src/contract/metrics';
 
 /** USD per unit of the integer amounts. */
@@ -322,18 +323,6 @@ export const SCENARIO_CAPS: readonly ScenarioCap[] = [
   { scope: 'user', subject: 'user-05', window: 'month', limit: 100, warnAt: 0.8 },
 ];
 
-/** mulberry32: small, fast, deterministic. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function fnv1a(text: string): string {
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {
@@ -377,7 +366,7 @@ export function generateFinopsScenario(
   const start = end - days * DAY;
   const slots = (days * DAY) / step;
   const perDay = DAY / step;
-  const rand = prng(seed);
+  const rand = seededRandom(seed);
 
   const modelIds = [...new Set(FEATURES.flatMap((f) => Object.keys(PROFILES[f].models)))];
   modelIds.push('claude-opus-4-1');
