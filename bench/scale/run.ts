@@ -20,25 +20,26 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { freePort } from '../../demo/free-port';
 import { METRICS, type MetricKey } from '../../src/contract/metrics';
-import { BenchChild, type ProcessStats } from '../sidecar/ipc';
+import type { ProcessStats } from '../sidecar/ipc';
 import {
-  countSeries,
-  expectedCounts,
-  expectedLabelSets,
-  seriesPerLabelSet,
-  type CallsCommand,
-  type FamilyCount,
-} from './series';
+  APP,
+  DIST,
+  REGISTER,
+  calls,
+  cleanEnv,
+  measureSeries,
+  scrape,
+  settledStats,
+  startApp,
+  type SeriesConfig,
+  type SeriesResult,
+} from './measure';
+import { countSeries, expectedLabelSets, seriesPerLabelSet, type CallsCommand } from './series';
 
-const ROOT = resolve(__dirname, '..', '..', '..');
-const DIST = join(ROOT, 'dist');
-const APP = join(__dirname, 'app.js');
-const REGISTER = join(DIST, 'instrumentation', 'register.js');
 const FAKE_PROVIDER = join(DIST, 'demo', 'fake-provider', 'main.js');
 
 const MEMORY_TARGET_MB = 100;
@@ -57,17 +58,6 @@ const HELP = `Usage: node dist/bench/scale/run.js [options]
   --json FILE        also write every figure as JSON
 `;
 
-/** The environment without anything that would change an app's telemetry set-up. */
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (key.startsWith('OTEL_') || key.startsWith('LLM_FINOPS_') || key === 'NODE_OPTIONS')
-      continue;
-    env[key] = value;
-  }
-  return env;
-}
-
 /** The fake provider in its own process (its CPU and memory are not the app's). */
 async function startFakeProvider(): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, [FAKE_PROVIDER, '--port', '0'], {
@@ -83,97 +73,6 @@ async function startFakeProvider(): Promise<{ child: ChildProcess; url: string }
   });
   lines.close();
   return { child, url: (JSON.parse(first) as { url: string }).url };
-}
-
-interface App {
-  readonly child: BenchChild;
-  /** The instrumented app's Prometheus endpoint. */
-  readonly metricsUrl?: string;
-}
-
-/** Starts app.ts, instrumented as an app would be, or not at all. */
-export async function startApp(providerUrl: string, instrumented: boolean): Promise<App> {
-  const env = cleanEnv();
-  let metricsUrl: string | undefined;
-  if (instrumented) {
-    const port = await freePort();
-    Object.assign(env, {
-      OTEL_SERVICE_NAME: 'llm-finops-bench-scale',
-      OTEL_METRICS_EXPORTER: 'prometheus',
-      OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
-      OTEL_EXPORTER_PROMETHEUS_PORT: String(port),
-      OTEL_TRACES_EXPORTER: 'none',
-    });
-    metricsUrl = `http://127.0.0.1:${port}/metrics`;
-  }
-  // BenchChild.start forks with this process's environment: swap it for the fork only.
-  const saved = process.env;
-  process.env = env;
-  try {
-    const child = BenchChild.start(
-      APP,
-      [providerUrl, instrumented ? 'on' : 'off'],
-      instrumented ? ['--require', REGISTER] : [],
-    );
-    return { child, metricsUrl };
-  } finally {
-    process.env = saved;
-  }
-}
-
-export function calls(app: App, command: CallsCommand): Promise<{ calls: number; wallMs: number }> {
-  return app.child.send('calls', { ...command });
-}
-
-export async function scrape(url: string): Promise<{ text: string; bytes: number; ms: number }> {
-  const started = performance.now();
-  const res = await fetch(url);
-  const text = await res.text();
-  const ms = performance.now() - started;
-  if (!res.ok) throw new Error(`GET ${url}: ${res.status}`);
-  return { text, bytes: Buffer.byteLength(text), ms };
-}
-
-interface SeriesConfig {
-  readonly users: number;
-  readonly features: number;
-  readonly models: number;
-}
-
-interface SeriesResult extends SeriesConfig {
-  readonly counts: Record<string, FamilyCount>;
-  readonly expected: Record<string, FamilyCount>;
-  readonly total: number;
-  readonly mismatches: string[];
-}
-
-/** One instrumented app: every user calls every feature, then /metrics is counted. */
-export async function measureSeries(
-  providerUrl: string,
-  config: SeriesConfig,
-  concurrency: number,
-): Promise<SeriesResult> {
-  const app = await startApp(providerUrl, true);
-  try {
-    await calls(app, { from: 0, to: config.users, ...config, perUser: 'every', concurrency });
-    const { text } = await scrape(app.metricsUrl!);
-    const counts = countSeries(text);
-    const expected = expectedCounts(config.users, config.features, config.models);
-    const mismatches: string[] = [];
-    for (const family of new Set([...Object.keys(counts), ...Object.keys(expected)])) {
-      if (family === 'target_info') continue; // one per process, the resource's attributes
-      const got = counts[family] ?? { series: 0, labelSets: 0 };
-      const want = expected[family] ?? { series: 0, labelSets: 0 };
-      if (got.series !== want.series || got.labelSets !== want.labelSets)
-        mismatches.push(
-          `${family}: ${got.labelSets} label sets / ${got.series} series, expected ${want.labelSets} / ${want.series}`,
-        );
-    }
-    const total = Object.values(counts).reduce((a, c) => a + c.series, 0);
-    return { ...config, counts, expected, total, mismatches };
-  } finally {
-    await app.child.stop();
-  }
 }
 
 /** How a family's series grow, as DESIGN.md's formula (U users, F features, M models). */
@@ -235,12 +134,6 @@ interface MemorySide {
   readonly before: ProcessStats;
   readonly after: ProcessStats;
   readonly wallMs: number;
-}
-
-/** Stats after two full GCs (the second frees what the first's finalizers released). */
-async function settledStats(app: App): Promise<ProcessStats> {
-  await app.child.stats(true);
-  return app.child.stats(true);
 }
 
 async function memoryRun(
@@ -443,8 +336,7 @@ async function main(): Promise<void> {
   if (values.json) writeFileSync(values.json, JSON.stringify(json, null, 2));
 }
 
-if (require.main === module)
-  main().catch((err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  });
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
