@@ -1,8 +1,96 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import {
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+  collectDefaultMetrics,
+  type Metric,
+  type MetricObjectWithValues,
+  type MetricValueWithName,
+} from 'prom-client';
 import type { BudgetScope } from '../contract/budget';
 import { BUDGET_METRICS } from '../contract/metrics';
 import type { CapState } from '../contract/budget';
 import type { QueryTiming } from './spend/spend-thread';
+
+/** The endpoints whose answer time `llm_budget_decision_duration_seconds` records. */
+export const ENDPOINTS = ['check', 'authz', 'nginx', 'reserve', 'settle'] as const;
+export type Endpoint = (typeof ENDPOINTS)[number];
+export type DecisionScope = BudgetScope | 'none';
+
+/**
+ * A histogram with one label whose values are all known up front, counted in typed arrays.
+ * prom-client's Histogram.observe() allocates, validates and hashes its labels on every call;
+ * this one runs on every decision, so it keeps an index, a bucket search and three additions.
+ * The registry reads it like its own metrics (get(), reset()), with the same exposition.
+ */
+export class FixedLabelHistogram<V extends string> {
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+  readonly name: string;
+  readonly help: string;
+  private readonly labelName: string;
+  private readonly bounds: readonly number[];
+  /** Per label value: counts per bucket (not cumulative), then +Inf. */
+  private readonly counts: Float64Array[];
+  private readonly sums: Float64Array;
+
+  constructor(
+    config: { name: string; help: string; labelName: string; buckets: readonly number[] },
+    private readonly labelValues: readonly V[],
+    registry: Registry,
+  ) {
+    this.name = config.name;
+    this.help = config.help;
+    this.labelName = config.labelName;
+    this.bounds = [...config.buckets].sort((a, b) => a - b);
+    this.counts = labelValues.map(() => new Float64Array(this.bounds.length + 1));
+    this.sums = new Float64Array(labelValues.length);
+    registry.registerMetric(this as unknown as Metric);
+  }
+
+  /** One observation for the label value at `index` in the constructor's list. */
+  observeAt(index: number, seconds: number): void {
+    const counts = this.counts[index];
+    if (!counts) return;
+    const bounds = this.bounds;
+    let b = 0;
+    while (b < bounds.length && seconds > (bounds[b] as number)) b++;
+    counts[b] = (counts[b] as number) + 1;
+    this.sums[index] = (this.sums[index] as number) + seconds;
+  }
+
+  reset(): void {
+    for (const c of this.counts) c.fill(0);
+    this.sums.fill(0);
+  }
+
+  get(): Promise<MetricObjectWithValues<MetricValueWithName<string>>> {
+    const values: MetricValueWithName<string>[] = [];
+    this.labelValues.forEach((value, i) => {
+      const counts = this.counts[i] as Float64Array;
+      let total = 0;
+      for (const n of counts) total += n;
+      if (!total) return; // like prom-client: a label value appears once observed
+      const labels = { [this.labelName]: value };
+      let below = 0;
+      counts.forEach((n, b) => {
+        below += n;
+        const le = this.bounds[b] ?? '+Inf';
+        values.push({ labels: { ...labels, le }, value: below, metricName: `${this.name}_bucket` });
+      });
+      values.push({ labels, value: this.sums[i] as number, metricName: `${this.name}_sum` });
+      values.push({ labels, value: total, metricName: `${this.name}_count` });
+    });
+    return Promise.resolve({
+      name: this.name,
+      help: this.help,
+      type: this.type,
+      values,
+      aggregator: this.aggregator,
+    } as unknown as MetricObjectWithValues<MetricValueWithName<string>>);
+  }
+}
 
 /** One budget's standing, as the sidecar's gauges show it. */
 export interface BudgetGaugeRow {
@@ -34,19 +122,28 @@ export class SidecarMetrics {
   /** Evaluation time (ms) of the spend data in force, or undefined before the first refresh. */
   dataAt: number | undefined;
 
-  readonly decisions = new Counter({
-    name: BUDGET_METRICS.decisions,
-    help: 'Budget decisions by the scope that decided (the denying cap, or the tightest one when allowed; none without caps).',
-    labelNames: ['scope', 'decision'] as const,
-    registers: [this.registry],
-  });
-  readonly decisionDuration = new Histogram({
-    name: 'llm_budget_decision_duration_seconds',
-    help: 'Time to answer a decision request, from the request line to the last byte written.',
-    labelNames: ['endpoint'] as const,
-    buckets: [0.00002, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05],
-    registers: [this.registry],
-  });
+  /**
+   * Decisions as plain numbers by scope, then allow (0) or deny (1), copied into the counter at
+   * scrape time: prom-client's inc() validates and hashes its labels on every call, which is a
+   * measurable part of a decision (BENCHMARKS.md).
+   */
+  private readonly decisionCounts: Record<DecisionScope, [number, number]> = {
+    global: [0, 0],
+    feature: [0, 0],
+    user: [0, 0],
+    none: [0, 0],
+  };
+  readonly decisions: Counter<'scope' | 'decision'>;
+  readonly decisionDuration = new FixedLabelHistogram(
+    {
+      name: 'llm_budget_decision_duration_seconds',
+      help: 'Time to answer a decision request, from the request line to the last byte written.',
+      labelName: 'endpoint',
+      buckets: [0.00002, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05],
+    },
+    ENDPOINTS,
+    this.registry,
+  );
   readonly queryDuration = new Histogram({
     name: 'llm_budget_prometheus_query_duration_seconds',
     help: 'Duration of the PromQL queries that read spend.',
@@ -77,6 +174,20 @@ export class SidecarMetrics {
     private readonly ledgerCounts: () => { reservations: number; reservedUsd: number },
     now: () => number = Date.now,
   ) {
+    const counts = this.decisionCounts;
+    this.decisions = new Counter({
+      name: BUDGET_METRICS.decisions,
+      help: 'Budget decisions by the scope that decided (the denying cap, or the tightest one when allowed; none without caps).',
+      labelNames: ['scope', 'decision'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [scope, [allow, deny]] of Object.entries(counts)) {
+          if (allow) this.inc({ scope, decision: 'allow' }, allow);
+          if (deny) this.inc({ scope, decision: 'deny' }, deny);
+        }
+      },
+    });
     const rows = () => this.rows;
     new Gauge({
       name: BUDGET_METRICS.limit,
@@ -148,6 +259,11 @@ export class SidecarMetrics {
       },
     });
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** One decision, by the scope that decided (`none` without caps). */
+  countDecision(scope: DecisionScope, allowed: boolean): void {
+    this.decisionCounts[scope][allowed ? 0 : 1]++;
   }
 
   /** A query's duration, and its failure by kind. */

@@ -52,6 +52,9 @@ const PROBLEM_CODE = {
   global: 'global_budget_exceeded',
 } as const;
 
+/** The failedOpen of almost every decision: shared, so a decision does not allocate one. */
+const NONE: BudgetScope[] = [];
+
 /** Decides from memory: the latest spend view, the ledger and the config. No I/O. */
 export class BudgetDecider {
   view: SpendView | undefined;
@@ -72,24 +75,30 @@ export class BudgetDecider {
   decide(request: DecisionRequest, now: number): Decision {
     const caps = capsFor(this.config.budgets, request);
     const keys: SubjectKey[] = ['g'];
-    if (request.feature) keys.push(this.keyOf('feature', request.feature));
-    if (request.user) keys.push(this.keyOf('user', request.user));
+    // Each subject's key once per decision (a user's may be an HMAC), not once per cap.
+    const featureKey = request.feature ? this.keyOf('feature', request.feature) : 'g';
+    const userKey = request.user ? this.keyOf('user', request.user) : 'g';
+    if (request.feature) keys.push(featureKey);
+    if (request.user) keys.push(userKey);
 
     const view = this.view;
     const stale = !view || now - view.at > this.config.prometheus.stale_after;
     const statuses: CapStatus[] = [];
-    const failedOpen = new Set<BudgetScope>();
+    let failedOpen: BudgetScope[] = NONE;
     let staleDeny: CapStatus | undefined;
     for (const applicable of caps) {
+      const key =
+        applicable.scope === 'user' ? userKey : applicable.scope === 'feature' ? featureKey : 'g';
       if (stale) {
         if (this.failMode(applicable.scope) === 'open') {
-          failedOpen.add(applicable.scope);
+          if (failedOpen === NONE) failedOpen = [];
+          if (!failedOpen.includes(applicable.scope)) failedOpen.push(applicable.scope);
           continue;
         }
-        staleDeny ??= this.status(applicable, view, now);
+        staleDeny ??= this.status(applicable, key, view, now);
         continue;
       }
-      statuses.push(this.status(applicable, view, now));
+      statuses.push(this.status(applicable, key, view, now));
     }
 
     if (staleDeny) {
@@ -100,7 +109,7 @@ export class BudgetDecider {
         caps: statuses,
         problem: budgetProblem(staleDeny, 'budget_data_stale', this.config.upgrade, detail),
         keys,
-        failedOpen: [...failedOpen],
+        failedOpen,
       };
     }
 
@@ -124,13 +133,17 @@ export class BudgetDecider {
         ? budgetProblem(denying, PROBLEM_CODE[denying.scope], this.config.upgrade)
         : undefined,
       keys,
-      failedOpen: [...failedOpen],
+      failedOpen,
     };
   }
 
-  private status(applicable: ApplicableCap, view: SpendView | undefined, now: number): CapStatus {
+  private status(
+    applicable: ApplicableCap,
+    key: SubjectKey,
+    view: SpendView | undefined,
+    now: number,
+  ): CapStatus {
     const { scope, subject, cap } = applicable;
-    const key = this.keyOf(scope, subject);
     let span = view?.spans.get(cap.window);
     let fromProm = 0;
     if (!span || now >= span.resetsAt) {

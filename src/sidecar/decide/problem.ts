@@ -37,17 +37,26 @@ export function budgetProblem(
   };
 }
 
-/** Remaining-budget headers of an allowed answer, from its tightest cap. */
-export function remainingHeaders(tightest: CapStatus | undefined): Record<string, string> {
-  if (!tightest) return {};
-  return {
-    [BUDGET_HEADERS.remaining]: tightest.remaining_usd.toFixed(6),
-    [BUDGET_HEADERS.limit]: String(tightest.limit_usd),
-    [BUDGET_HEADERS.scope]: tightest.scope,
-    [BUDGET_HEADERS.window]: tightest.window,
-    [BUDGET_HEADERS.resetsAt]: rfc3339(tightest.resetsAt),
-    [BUDGET_HEADERS.state]: tightest.state,
-  };
+/**
+ * Remaining-budget headers of an allowed answer, from its tightest cap: a flat list of names and
+ * values, as node:http's writeHead takes it without walking an object.
+ */
+export function remainingHeaders(tightest: CapStatus | undefined): string[] {
+  if (!tightest) return [];
+  return [
+    BUDGET_HEADERS.remaining,
+    tightest.remaining_usd.toFixed(6),
+    BUDGET_HEADERS.limit,
+    String(tightest.limit_usd),
+    BUDGET_HEADERS.scope,
+    tightest.scope,
+    BUDGET_HEADERS.window,
+    tightest.window,
+    BUDGET_HEADERS.resetsAt,
+    rfc3339(tightest.resetsAt),
+    BUDGET_HEADERS.state,
+    tightest.state,
+  ];
 }
 
 /** Seconds from `now` to a reset time, at least 1 (a 0 would invite an immediate retry). */

@@ -15,38 +15,56 @@ export class RequestProblem extends Error {
   }
 }
 
+/** Extra answer headers: an object, or a flat list of names and values (cheaper to pass on). */
+export type AnswerHeaders = Record<string, string> | readonly string[];
+
 export function sendJson(
   res: ServerResponse,
   status: number,
   body: unknown,
-  headers: Record<string, string> = {},
+  headers: AnswerHeaders = [],
 ): void {
-  send(res, status, 'application/json', body, headers);
+  send(res, status, 'application/json', JSON.stringify(body), headers);
+}
+
+/** A JSON body already serialised (the allowed answers, written as text on the hot path). */
+export function sendJsonText(
+  res: ServerResponse,
+  status: number,
+  json: string,
+  headers: AnswerHeaders = [],
+): void {
+  send(res, status, 'application/json', json, headers);
 }
 
 export function sendProblem(
   res: ServerResponse,
   status: number,
   problem: object,
-  headers: Record<string, string> = {},
+  headers: AnswerHeaders = [],
 ): void {
-  send(res, status, PROBLEM_CONTENT_TYPE, problem, headers);
+  send(res, status, PROBLEM_CONTENT_TYPE, JSON.stringify(problem), headers);
 }
 
 function send(
   res: ServerResponse,
   status: number,
   contentType: string,
-  body: unknown,
-  headers: Record<string, string>,
+  text: string,
+  headers: AnswerHeaders,
 ): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': contentType,
-    'content-length': Buffer.byteLength(text),
-    'cache-control': 'no-store',
-    ...headers,
-  });
+  // A flat list: node:http takes it as is, where an object is walked key by key.
+  const all = [
+    'content-type',
+    contentType,
+    'content-length',
+    String(Buffer.byteLength(text)),
+    'cache-control',
+    'no-store',
+  ];
+  if (Array.isArray(headers)) for (const h of headers as readonly string[]) all.push(h);
+  else for (const [name, value] of Object.entries(headers)) all.push(name, value);
+  res.writeHead(status, all);
   res.end(text);
 }
 

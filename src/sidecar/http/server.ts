@@ -1,8 +1,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import { DEFAULT_HEADERS } from '../../contract/attributes';
 import { BUDGET_HEADERS, PROBLEM_TYPES } from '../../contract/budget';
-import type { Decision, DecisionRequest } from '../decide/decision';
+import type { CapStatus, Decision, DecisionRequest } from '../decide/decision';
+import { ENDPOINTS, type Endpoint } from '../metrics';
 import { remainingHeaders, retryAfter, rfc3339 } from '../decide/problem';
 import { UnknownPlanError } from '../decide/caps';
 import type { Sidecar } from '../sidecar';
@@ -12,35 +14,30 @@ import {
   headerSafeJson,
   requestProblemBody,
   sendJson,
+  sendJsonText,
   sendProblem,
 } from './respond';
 
-type Endpoint = 'check' | 'authz' | 'nginx' | 'reserve' | 'settle';
+/** Endpoint names of the duration histogram, by index (metrics.ts ENDPOINTS). */
+const ENDPOINT_INDEX: Record<Endpoint, number> = Object.fromEntries(
+  ENDPOINTS.map((e, i) => [e, i]),
+) as Record<Endpoint, number>;
 
 /** The sidecar's HTTP API (docs/budgets.md). Plain node:http: a decision is a few map lookups. */
 export function createSidecarServer(sidecar: Sidecar): Server {
-  const server = createServer((req, res) => {
-    handle(sidecar, req, res).catch((err: unknown) => {
-      // Only a bug gets here; the answer is still a problem document, and the process lives on.
-      sidecar.log(
-        `internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
-      );
-      if (!res.headersSent)
-        sendProblem(res, 500, { type: 'about:blank', title: 'Internal error', status: 500 });
-      else res.destroy();
-    });
-  });
+  // Decisions are answered synchronously: no promise or closure per request (BENCHMARKS.md).
+  const server = createServer((req, res) => handle(sidecar, req, res));
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 10_000;
   server.requestTimeout = 10_000;
   return server;
 }
 
-async function handle(sidecar: Sidecar, req: IncomingMessage, res: ServerResponse): Promise<void> {
+function handle(sidecar: Sidecar, req: IncomingMessage, res: ServerResponse): void {
   const url = req.url ?? '/';
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
-  const started = process.hrtime.bigint();
+  const started = performance.now();
   let endpoint: Endpoint | undefined;
   try {
     if (path === '/v1/check') {
@@ -58,16 +55,19 @@ async function handle(sidecar: Sidecar, req: IncomingMessage, res: ServerRespons
     } else if (path === '/v1/nginx-authz' || path.startsWith('/v1/nginx-authz/')) {
       endpoint = 'nginx';
       answer(sidecar, res, endpoint, fromHeaders(sidecar, req));
-    } else if (path === '/v1/reserve') {
-      endpoint = 'reserve';
+    } else if (path === '/v1/reserve' || path === '/v1/settle') {
+      endpoint = path === '/v1/reserve' ? 'reserve' : 'settle';
       allow(req, ['POST']);
       authorize(sidecar, req);
-      await reserve(sidecar, req, res);
-    } else if (path === '/v1/settle') {
-      endpoint = 'settle';
-      allow(req, ['POST']);
-      authorize(sidecar, req);
-      await settle(sidecar, req, res);
+      const done = endpoint;
+      (done === 'reserve' ? reserve(sidecar, req, res) : settle(sidecar, req, res)).then(
+        () => observe(sidecar, done, started),
+        (err: unknown) => {
+          failed(sidecar, res, done, err);
+          observe(sidecar, done, started);
+        },
+      );
+      return;
     } else if (path === '/healthz') {
       sendJson(res, 200, { status: 'ok' });
     } else if (path === '/readyz') {
@@ -80,37 +80,59 @@ async function handle(sidecar: Sidecar, req: IncomingMessage, res: ServerRespons
           detail: 'spend has not been read from Prometheus yet',
         });
     } else if (path === '/metrics') {
-      const body = await sidecar.metrics.registry.metrics();
-      res.writeHead(200, { 'content-type': sidecar.metrics.registry.contentType });
-      res.end(body);
+      sidecar.metrics.registry.metrics().then(
+        (body) => {
+          res.writeHead(200, { 'content-type': sidecar.metrics.registry.contentType });
+          res.end(body);
+        },
+        (err: unknown) => failed(sidecar, res, undefined, err),
+      );
     } else {
       throw new RequestProblem(404, 'Not found', `no endpoint ${path}`, PROBLEM_TYPES.notFound);
     }
   } catch (err) {
-    const problem =
-      err instanceof RequestProblem
-        ? err
-        : err instanceof UnknownPlanError
-          ? new RequestProblem(400, 'Invalid request', err.message)
-          : undefined;
-    if (!problem) throw err;
-    if (endpoint === 'nginx') {
-      // nginx's auth_request passes on only 401 and 403: the real status rides in headers.
-      res.writeHead(403, {
-        [BUDGET_HEADERS.nginxStatus]: String(problem.status),
-        [BUDGET_HEADERS.nginxProblem]: headerSafeJson(requestProblemBody(problem)),
-        'content-length': 0,
-      });
-      res.end();
-    } else {
-      sendProblem(res, problem.status, requestProblemBody(problem), problem.headers);
-    }
-  } finally {
-    if (endpoint)
-      sidecar.metrics.decisionDuration.observe(
-        { endpoint },
-        Number(process.hrtime.bigint() - started) / 1e9,
-      );
+    failed(sidecar, res, endpoint, err);
+  }
+  if (endpoint) observe(sidecar, endpoint, started);
+}
+
+function observe(sidecar: Sidecar, endpoint: Endpoint, started: number): void {
+  sidecar.metrics.decisionDuration.observeAt(
+    ENDPOINT_INDEX[endpoint],
+    (performance.now() - started) / 1000,
+  );
+}
+
+/** Answers an invalid request with its 4xx; anything else is a bug: a 500, and the process lives on. */
+function failed(
+  sidecar: Sidecar,
+  res: ServerResponse,
+  endpoint: Endpoint | undefined,
+  err: unknown,
+): void {
+  const problem =
+    err instanceof RequestProblem
+      ? err
+      : err instanceof UnknownPlanError
+        ? new RequestProblem(400, 'Invalid request', err.message)
+        : undefined;
+  if (!problem) {
+    sidecar.log(
+      `internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+    );
+    if (!res.headersSent)
+      sendProblem(res, 500, { type: 'about:blank', title: 'Internal error', status: 500 });
+    else res.destroy();
+  } else if (endpoint === 'nginx') {
+    // nginx's auth_request passes on only 401 and 403: the real status rides in headers.
+    res.writeHead(403, {
+      [BUDGET_HEADERS.nginxStatus]: String(problem.status),
+      [BUDGET_HEADERS.nginxProblem]: headerSafeJson(requestProblemBody(problem)),
+      'content-length': 0,
+    });
+    res.end();
+  } else {
+    sendProblem(res, problem.status, requestProblemBody(problem), problem.headers);
   }
 }
 
@@ -125,8 +147,15 @@ function allow(req: IncomingMessage, methods: string[]): void {
   );
 }
 
+/** Header names by config: the merge once per config, not per request. */
+const headerNames = new WeakMap<Sidecar['config'], Record<keyof typeof DEFAULT_HEADERS, string>>();
+
 function fromHeaders(sidecar: Sidecar, req: IncomingMessage): DecisionRequest {
-  const names = { ...DEFAULT_HEADERS, ...sidecar.config.headers };
+  let names = headerNames.get(sidecar.config);
+  if (!names) {
+    names = { ...DEFAULT_HEADERS, ...sidecar.config.headers };
+    headerNames.set(sidecar.config, names);
+  }
   return {
     user: subject('user', headerParam(req, names.user)),
     feature: subject('feature', headerParam(req, names.feature)),
@@ -144,7 +173,7 @@ function answer(
   const decision = sidecar.decide(request, now);
   count(sidecar, decision);
   if (decision.allowed) {
-    sendJson(res, 200, allowedBody(decision), remainingHeaders(decision.tightest));
+    sendJsonText(res, 200, allowedJson(decision), remainingHeaders(decision.tightest));
     return;
   }
   deny(sidecar, res, endpoint, decision, now);
@@ -178,27 +207,48 @@ function deny(
   sendProblem(res, 402, problem, { 'retry-after': retry, 'x-should-retry': 'false' });
 }
 
-function allowedBody(decision: Decision): object {
-  return {
-    allowed: true,
-    state: decision.state,
-    budgets: decision.caps.map((c) => ({
-      scope: c.scope,
-      subject: c.subject,
-      window: c.window,
-      limit_usd: c.limit_usd,
-      spent_usd: c.spent_usd,
-      remaining_usd: c.remaining_usd,
-      resets_at: rfc3339(c.resetsAt),
-      state: c.state,
-    })),
-    ...(decision.failedOpen.length ? { failed_open: decision.failedOpen } : {}),
-  };
+/** A JSON number as JSON.stringify writes it. */
+function num(n: number): string {
+  return Number.isFinite(n) ? String(n) : 'null';
+}
+
+/**
+ * The allowed answer's JSON, written as text: building the objects and JSON.stringify cost
+ * several µs of each decision (BENCHMARKS.md). `lead` is members put first (reserve's id).
+ * Subjects and windows go through JSON.stringify; everything else is a number or a fixed word.
+ */
+function allowedJson(decision: Decision, lead = ''): string {
+  let json = `{${lead}"allowed":true,"state":"${decision.state}","budgets":[`;
+  const caps = decision.caps;
+  for (let i = 0; i < caps.length; i++) {
+    const c = caps[i] as CapStatus;
+    json +=
+      (i ? ',{"scope":"' : '{"scope":"') +
+      c.scope +
+      '","subject":' +
+      JSON.stringify(c.subject) +
+      ',"window":' +
+      JSON.stringify(c.window) +
+      ',"limit_usd":' +
+      num(c.limit_usd) +
+      ',"spent_usd":' +
+      num(c.spent_usd) +
+      ',"remaining_usd":' +
+      num(c.remaining_usd) +
+      ',"resets_at":"' +
+      rfc3339(c.resetsAt) +
+      '","state":"' +
+      c.state +
+      '"}';
+  }
+  json += ']';
+  if (decision.failedOpen.length) json += `,"failed_open":${JSON.stringify(decision.failedOpen)}`;
+  return json + '}';
 }
 
 function count(sidecar: Sidecar, decision: Decision): void {
   const scope = decision.problem?.scope ?? decision.tightest?.scope ?? 'none';
-  sidecar.metrics.decisions.inc({ scope, decision: decision.allowed ? 'allow' : 'deny' });
+  sidecar.metrics.countDecision(scope, decision.allowed);
 }
 
 /** Without the token a neighbour could reserve (and so block) any user's budget. */
@@ -246,10 +296,10 @@ async function reserve(sidecar: Sidecar, req: IncomingMessage, res: ServerRespon
   const { id, expiresAt } = sidecar.ledger.reserve(decision.keys, estimate, ttl, now);
   // The budgets as they stand with this reservation held (what the caller has left).
   const held = sidecar.decide(request, now);
-  sendJson(
+  sendJsonText(
     res,
     200,
-    { id, expires_at: rfc3339(expiresAt), ...allowedBody(held) },
+    allowedJson(held, `"id":${JSON.stringify(id)},"expires_at":"${rfc3339(expiresAt)}",`),
     remainingHeaders(held.tightest),
   );
 }
