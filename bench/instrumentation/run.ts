@@ -12,6 +12,12 @@
  * of the per-block-pair differences B − A, and the difference of the lowest deciles (on a shared
  * machine CPU time is only ever inflated by others, so the fastest blocks are the least
  * disturbed). A round is a fresh set of worker processes.
+ *
+ * With `--peers`, the same OpenAI workloads also run under the other GenAI instrumentations
+ * (OTel contrib, OpenLLMetry, OpenLIT) and under llm-finops reporting into the same in-memory
+ * SDK (peer-setup.ts), each in its own process so their OTel versions cannot clash; every
+ * worker then makes 100,000 more calls between two forced GCs for the heap growth, and reports
+ * the spans and metric data points it produced.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -28,6 +34,9 @@ import {
   WORKLOADS,
   type BlockResult,
   type CheckResult,
+  type HeapResult,
+  type PeerName,
+  type TelemetryCounts,
   type WorkerCommand,
   type WorkerInput,
   type WorkerReady,
@@ -39,14 +48,15 @@ const DIST = join(ROOT, 'dist');
 const WORKER = join(__dirname, 'worker.js');
 const MICRO = join(__dirname, 'micro.js');
 const REGISTER = join(DIST, 'instrumentation', 'register.js');
+const PEER_SETUP = join(__dirname, 'peer-setup.js');
 const FAKE_PROVIDER = join(DIST, 'demo', 'fake-provider', 'main.js');
 
 const PER_CALL_TARGET_US = 50;
 const PER_CHUNK_TARGET_US = 1;
 
-type Mode = 'off' | 'als' | 'on' | 'otlp';
+type Mode = 'off' | 'als' | 'on' | 'otlp' | PeerName;
 
-const MODES: Record<Mode, { title: string; instrumented: boolean }> = {
+const MODES: Record<Mode, { title: string; instrumented: boolean; peer?: PeerName }> = {
   off: { title: 'uninstrumented', instrumented: false },
   als: { title: 'uninstrumented, each call in AsyncLocalStorage.run', instrumented: false },
   on: {
@@ -54,7 +64,47 @@ const MODES: Record<Mode, { title: string; instrumented: boolean }> = {
     instrumented: true,
   },
   otlp: { title: 'instrumented, spans batched and exported as OTLP/protobuf', instrumented: true },
+  llmf: {
+    title:
+      "llm-finops reporting into the app's OTel SDK: spans counted and dropped, metrics in memory",
+    instrumented: true,
+    peer: 'llmf',
+  },
+  contrib: {
+    title: '@opentelemetry/instrumentation-openai (OTel contrib), same in-memory SDK',
+    instrumented: false,
+    peer: 'contrib',
+  },
+  traceloop: {
+    title: '@traceloop/instrumentation-openai (OpenLLMetry), same in-memory SDK',
+    instrumented: false,
+    peer: 'traceloop',
+  },
+  openlit: {
+    title: 'openlit (OpenLIT TypeScript SDK), its tracer provider feeding the same span counter',
+    instrumented: false,
+    peer: 'openlit',
+  },
 };
+
+/** The peers instrument OpenAI only (OpenLIT does Anthropic too, the others not): compared on these. */
+const PEER_WORKLOADS: readonly WorkloadName[] = [
+  'openai-chat',
+  'openai-chat-stream-usage',
+  'openai-embeddings',
+];
+const PEER_MODES: readonly Mode[] = ['off', 'on', 'llmf', 'contrib', 'traceloop', 'openlit'];
+/** What a peer does not instrument at all (OpenLLMetry has no embeddings wrapper): no span expected. */
+const NOT_COVERED: Partial<Record<Mode, readonly WorkloadName[]>> = {
+  traceloop: ['openai-embeddings'],
+};
+/** The packages behind each mode, for the versions line. */
+const PEER_PACKAGES: Partial<Record<Mode, string>> = {
+  contrib: '@opentelemetry/instrumentation-openai',
+  traceloop: '@traceloop/instrumentation-openai',
+  openlit: 'openlit',
+};
+const MAX_THROUGHPUT_LOSS = 0.03;
 
 /** A plain call the stream's fixed per-call cost is estimated from. */
 const PLAIN_OF: Partial<Record<WorkloadName, WorkloadName>> = {
@@ -75,6 +125,11 @@ const HELP = `Usage: node dist/bench/instrumentation/run.js [options]
   --profile         also profile one more block per workload in modes off and on (V8 sampling
                     profiler, timed calls only) and print the functions with added self time
   --skip-micro      skip the in-process micro-benchmark of llm-finops's own work (micro.ts)
+  --peers           side by side with the other GenAI instrumentations: modes
+                    ${PEER_MODES.join(',')}, workloads ${PEER_WORKLOADS.join(',')}, and
+                    the heap growth over --heap-calls calls per worker
+  --heap-calls N    calls between the two forced GCs of the heap measure (default 100000 with
+                    --peers, else 0: not measured); streams make a tenth of them
   --json FILE       also write all samples and figures as JSON
   --quick           --rounds 1 --blocks 4 --scale 0.4: a smoke run, figures too noisy to quote
 `;
@@ -181,6 +236,15 @@ async function workerSetup(
 ): Promise<{ env: NodeJS.ProcessEnv; execArgv: string[]; metricsUrl?: string }> {
   const env = cleanEnv();
   const execArgv = ['--expose-gc'];
+  const { peer } = MODES[mode];
+  if (peer) {
+    // The app's SDK and the peer first; llm-finops's register after it, so it finds that SDK.
+    env.LLMF_BENCH_TELEMETRY = peer;
+    env.OTEL_SERVICE_NAME = 'llm-finops-bench';
+    execArgv.push('--require', PEER_SETUP);
+    if (peer === 'llmf') execArgv.push('--require', REGISTER);
+    return { env, execArgv };
+  }
   if (!MODES[mode].instrumented) return { env, execArgv };
   const port = await freePort();
   Object.assign(env, {
@@ -239,6 +303,8 @@ class Worker {
       instrumented,
       als: mode === 'als',
       metricsUrl,
+      peer: MODES[mode].peer,
+      covered: !NOT_COVERED[mode]?.includes(workload),
     };
     const child = spawn(process.execPath, [...execArgv, WORKER, JSON.stringify(input)], {
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -385,6 +451,133 @@ function modesTable(rows: readonly Row[], modes: readonly Mode[]): string {
   return out.join('\n');
 }
 
+/** Heap growth per call in bytes, or undefined when not measured. */
+function heapPerCall(heaps: ReadonlyMap<string, HeapResult>, key: string): number | undefined {
+  const h = heaps.get(key);
+  return h ? (h.afterBytes - h.beforeBytes) / h.calls : undefined;
+}
+
+/** Which kinds of telemetry a mode's spans and metrics carry, read from their names. */
+function kinds(t: TelemetryCounts | undefined): { tokens: boolean; cost: boolean; user: boolean } {
+  const names = [...(t?.metrics ?? []), ...(t?.spanAttributes ?? [])].join(' ');
+  return { tokens: /token/i.test(names), cost: /cost|usd/i.test(names), user: /user/i.test(names) };
+}
+
+/** The side-by-side tables: cost per workload and mode, verdicts, and what each mode produced. */
+function printPeers(
+  rows: readonly Row[],
+  modes: readonly Mode[],
+  heaps: ReadonlyMap<string, HeapResult>,
+  produced: ReadonlyMap<string, CheckResult>,
+): void {
+  console.log('Modes:\n');
+  for (const mode of modes) console.log(`- \`${mode}\`: ${MODES[mode].title}`);
+  const heapCalls = [...heaps.values()].map((h) => h.calls);
+  const heapNote = heapCalls.length
+    ? `heap growth over ${[...new Set(heapCalls)].join(' / ')} calls (forced GC before and after), KB (bytes/call)`
+    : 'heap growth (not measured)';
+  for (const r of rows) {
+    console.log(`\n#### ${WORKLOADS[r.workload].title}\n`);
+    console.log(
+      `| mode | CPU µs/call, p10 / median | added µs/call: median of paired blocks (p25 … p75) | added µs/call: p10 difference | throughput ÷ uninstrumented | ${heapNote} |`,
+    );
+    console.log('|---|--:|--:|--:|--:|--:|');
+    for (const mode of modes) {
+      const key = `${r.workload}/${mode}`;
+      const perCall = heapPerCall(heaps, key);
+      const h = heaps.get(key);
+      const heapCell =
+        h && perCall !== undefined
+          ? `${fmt((h.afterBytes - h.beforeBytes) / 1024)} (${fmt(perCall, 1)})`
+          : '–';
+      const cpu = `${fmt(r.cpu[mode]!.p10)} / ${fmt(r.cpu[mode]!.median)}`;
+      if (mode === 'off') {
+        console.log(`| \`off\` | ${cpu} | – | – | 1 | ${heapCell} |`);
+        continue;
+      }
+      const added = addedOf(r, mode);
+      const throughput = r.wall.off!.median / r.wall[mode]!.median;
+      console.log(
+        `| \`${mode}\` | ${cpu} | ${spread(r.added[mode]!)} | ${fmt(added.p10)} | ${fmt(throughput, 3)} | ${heapCell} |`,
+      );
+    }
+  }
+
+  const peers = modes.filter((m) => PEER_PACKAGES[m]);
+  const ours = modes.filter((m) => m === 'on' || m === 'llmf');
+  if (peers.length && ours.length) {
+    console.log(
+      `\nTargets: llm-finops adds less CPU per call than each peer (paired median and p10 difference both lower), and loses at most ${MAX_THROUGHPUT_LOSS * 100}% throughput; a peer is not compared where it does not instrument the workload (${Object.entries(
+        NOT_COVERED,
+      )
+        .map(([m, w]) => `${m}: ${w.join(', ')}`)
+        .join('; ')}):\n`,
+    );
+    console.log(
+      '| workload | llm-finops mode | less CPU than | more CPU than | throughput loss | met |',
+    );
+    console.log('|---|---|---|---|--:|---|');
+    for (const r of rows) {
+      for (const mode of ours) {
+        const mine = addedOf(r, mode);
+        const compared = peers.filter((p) => !NOT_COVERED[p]?.includes(r.workload));
+        const beaten = compared.filter((p) => {
+          const theirs = addedOf(r, p);
+          return mine.paired < theirs.paired && mine.p10 < theirs.p10;
+        });
+        const notBeaten = compared.filter((p) => !beaten.includes(p));
+        const loss = 1 - r.wall.off!.median / r.wall[mode]!.median;
+        const met = notBeaten.length === 0 && loss <= MAX_THROUGHPUT_LOSS;
+        console.log(
+          `| ${WORKLOADS[r.workload].title} | \`${mode}\` | ${beaten.join(', ') || '–'} | ${notBeaten.join(', ') || '–'} | ${fmt(loss * 100, 1)}% | ${met ? 'met' : 'NOT met'} |`,
+        );
+      }
+    }
+  }
+
+  console.log(
+    '\nWhat each mode produced over the whole run (timed, warm-up and heap calls; all workloads): spans ended, metric data points held at the end (series; for `on`, lines of its Prometheus exposition, histogram buckets included), and which kinds of data its metric names and span attributes carry:\n',
+  );
+  console.log('| mode | calls | spans | metric data points | metrics | tokens | cost | per user |');
+  console.log('|---|--:|--:|--:|---|---|---|---|');
+  for (const mode of modes) {
+    if (mode === 'off' || mode === 'als') continue;
+    let calls = 0;
+    let spans = 0;
+    let points = 0;
+    const metrics = new Set<string>();
+    const attributes = new Set<string>();
+    for (const r of rows) {
+      const c = produced.get(`${r.workload}/${mode}`);
+      calls += c?.expectedCalls ?? 0;
+      spans += c?.telemetry?.spans ?? 0;
+      points += c?.telemetry?.dataPoints ?? 0;
+      for (const m of c?.telemetry?.metrics ?? []) metrics.add(m);
+      for (const a of c?.telemetry?.spanAttributes ?? []) attributes.add(a);
+    }
+    const k = kinds({
+      spans,
+      dataPoints: points,
+      metrics: [...metrics],
+      spanAttributes: [...attributes],
+    });
+    const yes = (b: boolean): string => (b ? 'yes' : 'no');
+    console.log(
+      `| \`${mode}\` | ${calls} | ${spans} | ${points} | ${[...metrics].join(', ') || '–'} | ${yes(k.tokens)} | ${yes(k.cost)} | ${yes(k.user)} |`,
+    );
+  }
+  const attrs = modes
+    .filter((m) => m !== 'off' && m !== 'als')
+    .map((m) => {
+      const set = new Set<string>();
+      for (const r of rows)
+        for (const a of produced.get(`${r.workload}/${m}`)?.telemetry?.spanAttributes ?? [])
+          set.add(a);
+      return `- \`${m}\`: ${[...set].sort().join(', ') || '(no spans)'}`;
+    });
+  console.log(`\nSpan attributes seen, by mode:\n\n${attrs.join('\n')}`);
+}
+
 function machine(): Record<string, string> {
   const version = (pkg: string): string => {
     try {
@@ -400,6 +593,9 @@ function machine(): Record<string, string> {
     node: process.version,
     openai: version('openai'),
     anthropic: version('@anthropic-ai/sdk'),
+    peers: Object.values(PEER_PACKAGES)
+      .map((pkg) => `${pkg} ${version(pkg)}`)
+      .join(', '),
     platform: `${process.platform} ${process.arch}`,
   };
 }
@@ -437,6 +633,8 @@ interface Options {
   readonly profile: boolean;
   readonly micro: boolean;
   readonly json?: string;
+  readonly peers: boolean;
+  readonly heapCalls: number;
 }
 
 function options(): Options | undefined {
@@ -449,6 +647,8 @@ function options(): Options | undefined {
       modes: { type: 'string' },
       profile: { type: 'boolean', default: false },
       json: { type: 'string' },
+      peers: { type: 'boolean', default: false },
+      'heap-calls': { type: 'string' },
       quick: { type: 'boolean', default: false },
       'skip-micro': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -462,14 +662,27 @@ function options(): Options | undefined {
     rounds: Number(values.rounds ?? (values.quick ? 1 : 2)),
     blocks: Number(values.blocks ?? (values.quick ? 4 : 16)),
     scale: Number(values.scale ?? (values.quick ? 0.4 : 1)),
-    workloads: (values.workloads?.split(',') ?? Object.keys(WORKLOADS)) as WorkloadName[],
-    modes: (values.modes?.split(',') ?? ['off', 'als', 'on']) as Mode[],
+    workloads: (values.workloads?.split(',') ??
+      (values.peers ? PEER_WORKLOADS : Object.keys(WORKLOADS))) as WorkloadName[],
+    modes: (values.modes?.split(',') ??
+      (values.peers ? PEER_MODES : ['off', 'als', 'on'])) as Mode[],
     profile: values.profile,
-    micro: !values['skip-micro'],
+    // The peers run is about the comparison; the micro-benchmark stays with the default run.
+    micro: !values['skip-micro'] && !values.peers,
     json: values.json,
+    peers: values.peers,
+    heapCalls: Number(values['heap-calls'] ?? (values.peers ? 100_000 : 0)),
   };
   for (const w of opts.workloads) if (!(w in WORKLOADS)) throw new Error(`unknown workload ${w}`);
   for (const m of opts.modes) if (!(m in MODES)) throw new Error(`unknown mode ${m}`);
+  const peerModes = opts.modes.filter((m) => MODES[m].peer && m !== 'llmf');
+  const notOpenAi = opts.workloads.filter((w) => !PEER_WORKLOADS.includes(w));
+  if (peerModes.length && notOpenAi.length) {
+    throw new Error(
+      `modes ${peerModes.join(',')} instrument OpenAI only, not ${notOpenAi.join(',')}`,
+    );
+  }
+  if (!(opts.heapCalls >= 0)) throw new Error('--heap-calls must be >= 0');
   if (!opts.modes.includes('off') || !opts.modes.includes('on')) {
     throw new Error('--modes must include off and on');
   }
@@ -482,7 +695,7 @@ function options(): Options | undefined {
 async function main(): Promise<void> {
   const opts = options();
   if (!opts) return;
-  for (const file of [WORKER, REGISTER, FAKE_PROVIDER]) {
+  for (const file of [WORKER, REGISTER, FAKE_PROVIDER, PEER_SETUP]) {
     if (!existsSync(file)) throw new Error(`${file} is missing: run npm run build first`);
   }
   const { rounds, blocks, scale, workloads, modes } = opts;
@@ -497,6 +710,9 @@ async function main(): Promise<void> {
   const sink = modes.includes('otlp') ? await startOtlpSink() : undefined;
   const ctx: Context = { url: fake.url, otlpUrl: sink?.url };
   const samples = new Map<string, Sample[]>();
+  /** By `workload/mode`: heap growth per call (last round) and what the worker produced. */
+  const heaps = new Map<string, HeapResult>();
+  const produced = new Map<string, CheckResult>();
   const chunks = new Map<WorkloadName, number>();
   const profiles: Partial<
     Record<WorkloadName, { off: FunctionTime[]; on: FunctionTime[]; dir: string }>
@@ -552,10 +768,19 @@ async function main(): Promise<void> {
             }
             profiles[workload] = { off: times.off!, on: times.on!, dir: profileDir };
           }
-          for (const w of workers) {
+          if (opts.heapCalls > 0 && round === rounds - 1) {
+            // Not timed: the workers run side by side.
+            const calls = WORKLOADS[workload].stream ? opts.heapCalls / 10 : opts.heapCalls;
+            const results = await Promise.all(
+              workers.map((w) => w.send<HeapResult>({ type: 'heap', calls })),
+            );
+            results.forEach((r, i) => heaps.set(`${workload}/${modes[i]!}`, r));
+          }
+          for (const [i, w] of workers.entries()) {
             const check = await w.send<CheckResult>({ type: 'check' });
             if (!check.ok)
               throw new Error(`${w.label}: instrumentation check failed: ${JSON.stringify(check)}`);
+            produced.set(`${workload}/${modes[i]!}`, check);
           }
         } finally {
           await Promise.all(workers.map((w) => w.close()));
@@ -592,7 +817,7 @@ async function main(): Promise<void> {
   const m = machine();
   console.log('## llm-finops instrumentation overhead\n');
   console.log(
-    `${m.cpu}, ${m.cpus} CPUs, Node ${m.node} (${m.platform}); openai ${m.openai}, @anthropic-ai/sdk ${m.anthropic}.`,
+    `${m.cpu}, ${m.cpus} CPUs, Node ${m.node} (${m.platform}); openai ${m.openai}, @anthropic-ai/sdk ${m.anthropic}${modes.some((x) => PEER_PACKAGES[x]) ? `; ${m.peers}` : ''}.`,
   );
   console.log(
     `1-minute load average before the run ${fmt(loadBefore, 2)}, after ${fmt(loadavg()[0]!, 2)} (the benchmark itself keeps about 1.3 CPUs busy).`,
@@ -600,7 +825,9 @@ async function main(): Promise<void> {
   console.log(
     `${rounds} round(s) × ${blocks} blocks per workload and mode; calls per block: ${workloads.map((w) => `${w} ${blockCalls(w)}`).join(', ')}.\n`,
   );
-  console.log(mainTable(rows, modes));
+  if (opts.peers || modes.some((x) => MODES[x].peer)) {
+    printPeers(rows, modes, heaps, produced);
+  } else console.log(mainTable(rows, modes));
   if (modes.includes('otlp')) {
     console.log('\nAdded CPU per call by mode, median (p25 … p75) of paired blocks:\n');
     for (const mode of modes) console.log(`- \`${mode}\`: ${MODES[mode].title}`);
@@ -659,6 +886,8 @@ async function main(): Promise<void> {
       ...opts,
       rows,
       micro,
+      heaps: Object.fromEntries(heaps),
+      produced: Object.fromEntries(produced),
       samples: Object.fromEntries(samples),
     };
     writeFileSync(opts.json, `${JSON.stringify(json, null, 2)}\n`);

@@ -18,13 +18,16 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
-import type {
-  BlockResult,
-  CheckResult,
-  WorkerCommand,
-  WorkerInput,
-  WorkerReady,
-  WorkloadName,
+import {
+  TELEMETRY_PROBE,
+  type BlockResult,
+  type CheckResult,
+  type HeapResult,
+  type TelemetryCounts,
+  type WorkerCommand,
+  type WorkerInput,
+  type WorkerReady,
+  type WorkloadName,
 } from './workloads';
 
 type Call = () => Promise<number>;
@@ -106,25 +109,66 @@ function requestsCounted(text: string): number {
   return total;
 }
 
+/** Metrics and series (histogram buckets included) in a Prometheus text exposition. */
+function exposed(text: string): TelemetryCounts {
+  const lines = text.split('\n');
+  const metrics = lines.filter((l) => l.startsWith('# TYPE ')).map((l) => l.split(' ')[2]!);
+  const dataPoints = lines.filter((l) => l && !l.startsWith('#') && !l.startsWith('target_info'));
+  return { spans: 0, dataPoints: dataPoints.length, metrics, spanAttributes: [] };
+}
+
+function internalErrors(): number {
+  const load = createRequire(__filename);
+  const guard = join(__dirname, '..', '..', 'instrumentation', 'guard.js');
+  const { internalErrorCounts } = load(guard) as GuardModule;
+  return [...internalErrorCounts().values()].reduce((a, b) => a + b, 0);
+}
+
+/**
+ * Side-by-side modes: every call made one span at least (none where the peer does not instrument
+ * the workload), and llm-finops reported no error.
+ */
+async function checkPeer(input: WorkerInput, expectedCalls: number): Promise<CheckResult> {
+  const probe = (globalThis as Record<symbol, unknown>)[TELEMETRY_PROBE] as
+    (() => Promise<TelemetryCounts>) | undefined;
+  if (!probe) return { ok: false, expectedCalls };
+  const telemetry = await probe();
+  const errors = input.peer === 'llmf' ? internalErrors() : 0;
+  const spansOk =
+    input.covered === false ? telemetry.spans === 0 : telemetry.spans >= expectedCalls;
+  const ok = spansOk && errors === 0;
+  return { ok, expectedCalls, internalErrors: errors, telemetry };
+}
+
 async function check(input: WorkerInput, expectedCalls: number): Promise<CheckResult> {
+  if (input.peer) return checkPeer(input, expectedCalls);
   if (!input.instrumented) return { ok: true, expectedCalls };
   const load = createRequire(__filename);
   const dist = join(__dirname, '..', '..', 'instrumentation');
   const { getRuntime } = load(join(dist, 'setup.js')) as RuntimeModule;
-  const { internalErrorCounts } = load(join(dist, 'guard.js')) as GuardModule;
   const probe = getRuntime().telemetry().tracer.startSpan('bench probe');
   const spansRecorded = probe.isRecording();
   probe.end();
   let requests = Number.NaN;
+  let telemetry: TelemetryCounts | undefined;
   if (input.metricsUrl) {
     const res = await fetch(input.metricsUrl);
-    requests = requestsCounted(await res.text());
+    const text = await res.text();
+    requests = requestsCounted(text);
+    telemetry = exposed(text);
   }
-  const errors = [...internalErrorCounts().values()].reduce((a, b) => a + b, 0);
+  const errors = internalErrors();
   // With no span exporter llm-finops samples no spans (nothing would receive them).
   const spansExpected = process.env.OTEL_TRACES_EXPORTER !== 'none';
   const ok = spansRecorded === spansExpected && requests === expectedCalls && errors === 0;
-  return { ok, spansRecorded, requestsCounted: requests, expectedCalls, internalErrors: errors };
+  return {
+    ok,
+    spansRecorded,
+    requestsCounted: requests,
+    expectedCalls,
+    internalErrors: errors,
+    telemetry,
+  };
 }
 
 /** Starts the V8 sampling profiler; the returned function stops it and writes the profile. */
@@ -141,7 +185,16 @@ async function startProfile(file: string): Promise<() => Promise<void>> {
   };
 }
 
-function reply(message: WorkerReady | BlockResult | CheckResult): void {
+/** Heap used after a full collection (twice: the first may leave finalised objects behind). */
+function heapAfterGc(): number {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error('the heap measure needs node --expose-gc');
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
+}
+
+function reply(message: WorkerReady | BlockResult | CheckResult | HeapResult): void {
   process.stdout.write(`${JSON.stringify(message)}\n`);
 }
 
@@ -162,6 +215,13 @@ async function main(): Promise<void> {
     if (command.type === 'exit') break;
     if (command.type === 'check') {
       reply(await check(input, made));
+      continue;
+    }
+    if (command.type === 'heap') {
+      const beforeBytes = heapAfterGc();
+      for (let i = 0; i < command.calls; i++) await call();
+      made += command.calls;
+      reply({ calls: command.calls, beforeBytes, afterBytes: heapAfterGc() });
       continue;
     }
     const stopProfile = command.profile ? await startProfile(command.profile) : undefined;

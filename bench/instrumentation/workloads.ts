@@ -71,12 +71,33 @@ export interface WorkerInput {
   readonly als?: boolean;
   /** The instrumented worker's `/metrics`, read by `check` to compare the counts. */
   readonly metricsUrl?: string;
+  /** Side-by-side modes: the instrumentation peer-setup.ts turned on (llm-finops is `llmf`). */
+  readonly peer?: PeerName;
+  /** False where the peer does not instrument this workload: its calls then make no span. */
+  readonly covered?: boolean;
 }
+
+/** The instrumentations compared side by side (peer-setup.ts). */
+export type PeerName = 'llmf' | 'contrib' | 'traceloop' | 'openlit';
+
+/** What a side-by-side worker's in-memory SDK received (or, for `on`, its Prometheus exposition). */
+export interface TelemetryCounts {
+  readonly spans: number;
+  /** Metric data points (series) held at the end of the run. */
+  readonly dataPoints: number;
+  readonly metrics: readonly string[];
+  /** Attribute keys seen on the first spans. */
+  readonly spanAttributes: readonly string[];
+}
+
+/** Where peer-setup.ts leaves its `() => Promise<TelemetryCounts>` for the worker. */
+export const TELEMETRY_PROBE = Symbol.for('llm-finops.bench.telemetry');
 
 /** Commands, one JSON line each on the worker's stdin; each gets one JSON line back. */
 export type WorkerCommand =
   | { readonly type: 'block'; readonly calls: number; readonly profile?: string }
   | { readonly type: 'check' }
+  | { readonly type: 'heap'; readonly calls: number }
   | { readonly type: 'exit' };
 
 /** After warm-up. */
@@ -101,4 +122,12 @@ export interface CheckResult {
   readonly requestsCounted?: number;
   readonly expectedCalls: number;
   readonly internalErrors?: number;
+  readonly telemetry?: TelemetryCounts;
+}
+
+/** Heap used after a forced GC, before and after `calls` more calls. */
+export interface HeapResult {
+  readonly calls: number;
+  readonly beforeBytes: number;
+  readonly afterBytes: number;
 }
