@@ -19,7 +19,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { byCategory, difference, selfTimes, type FunctionTime } from '../instrumentation/profile';
 import { OVERRIDES, budgetConfig, checkPaths, writeHistory, type Population } from './history';
-import { BenchChild, type ProcessStats } from './ipc';
+import { BenchChild, type AllocationFigures, type ProcessStats } from './ipc';
 import type { LoadResult, LoadRun } from './load';
 import { backfill, startPrometheus, type BenchPrometheus } from './prometheus';
 import type { RefreshRecord } from './sidecar-process';
@@ -170,6 +170,8 @@ interface PopulationResult {
   readonly refreshProfile?: FunctionTime[];
   /** Self time per request, in one more max-throughput block of each server. */
   readonly profile?: { sidecar: FunctionTime[]; bare: FunctionTime[] };
+  /** Bytes allocated per request, in one more max-throughput block of each server (--profile). */
+  readonly allocations?: Record<Server, AllocationFigures & { requests: number }>;
 }
 
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
@@ -388,6 +390,7 @@ class Bench {
       : [];
 
     let profile: PopulationResult['profile'];
+    let allocations: PopulationResult['allocations'];
     if (opts.profile) {
       const times = { sidecar: [] as FunctionTime[], bare: [] as FunctionTime[] };
       for (const server of ['sidecar', 'bare'] as const) {
@@ -402,8 +405,18 @@ class Bench {
       }
       profile = times;
       progress(`${population.name}: CPU profiles in ${this.dir}`);
+      const sampled: Partial<NonNullable<PopulationResult['allocations']>> = {};
+      for (const server of ['sidecar', 'bare'] as const) {
+        await servers[server].child.send('alloc-start');
+        const b = await block(server);
+        const figures = await servers[server].child.send<AllocationFigures>('alloc-stop');
+        const requests =
+          b.load.requests * ((WARMUP_MS + opts.seconds * 1000) / (opts.seconds * 1000));
+        sampled[server] = { ...figures, requests };
+      }
+      allocations = sampled as NonNullable<PopulationResult['allocations']>;
     }
-    return { decide, throughput, fixedRate, withRefresh, profile };
+    return { decide, throughput, fixedRate, withRefresh, profile, allocations };
   }
 }
 
@@ -600,6 +613,20 @@ function profileTable(r: PopulationResult): string {
     const b = base.get(`${t.name}@${t.where}`) ?? 0;
     rows.push(
       `| ${fmt(t.selfUs, 2)} | ${fmt(t.selfUs + b, 2)} | ${fmt(b, 2)} | ${t.name} | ${t.where} |`,
+    );
+  }
+  if (r.allocations) {
+    const { sidecar: s, bare: b } = r.allocations;
+    const perRequest = (a: typeof s) => a.bytes / a.requests;
+    rows.push(
+      '',
+      `#### Bytes allocated per request, ${fmt(r.population.users)} users (V8 allocation sampling, freed objects included)`,
+      '',
+      `Sidecar ${fmt(perRequest(s))}, bare ${fmt(perRequest(b))}. The sidecar's largest:`,
+      '',
+      '| bytes/request | function | where |',
+      '| ---: | --- | --- |',
+      ...s.top.map((t) => `| ${fmt(t.bytes / s.requests)} | ${t.name} | ${t.where} |`),
     );
   }
   if (r.refreshProfile) {
