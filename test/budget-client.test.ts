@@ -500,7 +500,10 @@ describe('settlement', () => {
       await chat();
       await until(() => sidecar.settles().length === i + 1, 'settle');
     }
-    expect(new Set(sidecar.requests.map((r) => r.socket)).size).toBe(1);
+    // The next reserve can start before the previous settle's answer has freed its socket (the
+    // wait above sees the settle arrive, not its answer leave): one or two pooled sockets, never
+    // one per request.
+    expect(new Set(sidecar.requests.map((r) => r.socket)).size).toBeLessThanOrEqual(2);
     expect(sidecar.requests).toHaveLength(10);
   });
 });
