@@ -181,8 +181,9 @@ export class LlmCall {
     ended[ATTR.cacheCreationTokens] = t.cacheWrite;
     ended[ATTR.reasoningTokens] = t.reasoning;
     const embeddings = start.operation === 'embeddings';
-    genAi[ATTR.tokenType] = 'input';
-    instruments.tokenUsage.record(inputTotal, genAi);
+    // New objects: a meter's histogram keeps the object it first saw for a series, so the one
+    // given for the duration must not change.
+    instruments.tokenUsage.record(inputTotal, { ...genAi, [ATTR.tokenType]: 'input' });
     if (!embeddings)
       instruments.tokenUsage.record(outputTotal, { ...genAi, [ATTR.tokenType]: 'output' });
 

@@ -65,7 +65,12 @@ async function expectChatMetrics(labels: { user: string; feature: string }) {
     (await suite.h.sample('gen_ai_client_token_usage', { ...genAi, gen_ai_token_type: 'output' }))
       .sum,
   ).toBe(300);
-  expect((await suite.h.sample('gen_ai_client_operation_duration', genAi)).count).toBe(1);
+  const duration = await suite.h.sample('gen_ai_client_operation_duration', genAi);
+  expect(duration.count).toBe(1);
+  // Exactly the semconv labels: the token type of the token-usage records stays off it.
+  expect(Object.keys(duration.labels).sort()).toEqual(
+    [...Object.keys(genAi), 'gen_ai_response_model'].sort(),
+  );
   expect(await suite.h.value('llm_unpriced_requests_total')).toBe(0);
 }
 
