@@ -5,17 +5,16 @@ import type { PriceBook } from '../src/pricing/types';
 import { BudgetEnforcer } from './budget/enforcer';
 import { configFromEnv } from './config';
 import { reportInternalError, setInternalErrorSink } from './guard';
-import { createInstruments, type Instruments } from './telemetry/instruments';
+import { meterInstruments, storeInstruments, type Instruments } from './telemetry/instruments';
+import { llmFinopsScope } from './telemetry/scope';
+import { createMetricStore } from './telemetry/store';
 import type { OwnSdk } from './telemetry/sdk';
 import type { LlmFinopsInstrumentationConfig } from './types';
-import { packageVersion } from '../src/package-info';
 
 export interface Telemetry {
   readonly tracer: Tracer;
   readonly instruments: Instruments;
 }
-
-const SCOPE = 'llm-finops';
 
 /** Which global OTel providers an app registered (its own SDK), signal by signal. */
 function appProviders(): { tracing: boolean; metering: boolean } {
@@ -66,13 +65,16 @@ export class Runtime {
       this.ownSdk = undefined;
       sdk.shutdown().catch((err: unknown) => reportInternalError('sdk-shutdown', err));
     }
+    const { name, version } = llmFinopsScope();
     const tracer: Tracer = own
-      ? own.tracerProvider.getTracer(SCOPE, packageVersion())
-      : trace.getTracer(SCOPE, packageVersion());
-    const meter = own
-      ? own.meterProvider.getMeter(SCOPE, packageVersion())
-      : metrics.getMeter(SCOPE, packageVersion());
-    const instruments = createInstruments(meter);
+      ? own.tracerProvider.getTracer(name, version)
+      : trace.getTracer(name, version);
+    const instruments = own?.store
+      ? storeInstruments(own.store)
+      : meterInstruments(
+          createMetricStore(),
+          own ? own.meterProvider.getMeter(name, version) : metrics.getMeter(name, version),
+        );
     setInternalErrorSink((stage) => instruments.internalErrors.add(1, { stage }));
     this.telemetryCache = { tracer, instruments };
     return this.telemetryCache;

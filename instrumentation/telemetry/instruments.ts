@@ -1,22 +1,55 @@
-import type { Counter, Histogram, Meter } from '@opentelemetry/api';
-import { METRICS, type MetricKey, type MetricSpec } from '../../src/contract/metrics';
+import type { Attributes, Meter, ObservableCounter } from '@opentelemetry/api';
+import { METRICS, type MetricKey } from '../../src/contract/metrics';
+import { CounterTable, type MetricStore } from './store';
 
-type InstrumentOf<S> = S extends { kind: 'counter' } ? Counter : Histogram;
+/** What the recorder calls: a counter's `add`, a histogram's `record`. */
+export interface CounterSink {
+  add(value: number, attributes: Attributes): void;
+}
+export interface HistogramSink {
+  record(value: number, attributes: Attributes): void;
+}
 
-/** One OTel instrument per contract metric, keyed like `METRICS`. */
-export type Instruments = { [K in MetricKey]: InstrumentOf<(typeof METRICS)[K]> };
+type SinkOf<K extends MetricKey> = (typeof METRICS)[K] extends { kind: 'counter' }
+  ? CounterSink
+  : HistogramSink;
 
-export function createInstruments(meter: Meter): Instruments {
-  const out: Partial<Record<MetricKey, Counter | Histogram>> = {};
-  for (const [key, spec] of Object.entries(METRICS) as [MetricKey, MetricSpec][]) {
+/** One sink per contract metric, keyed like `METRICS`. */
+export type Instruments = { readonly [K in MetricKey]: SinkOf<K> };
+
+/** Every metric in the store, for our own SDK, whose readers collect it through `StoreProducer`. */
+export function storeInstruments(store: MetricStore): Instruments {
+  return store;
+}
+
+/**
+ * For a meter of the app's SDK (or ours when a reader wants delta data, which the producer does
+ * not make): counters aggregate in the store and the meter observes them at each collection;
+ * histograms, which no observable instrument can carry, are the meter's own.
+ */
+export function meterInstruments(store: MetricStore, meter: Meter): Instruments {
+  const out: Partial<Record<MetricKey, CounterSink | HistogramSink>> = {};
+  const observed: [ObservableCounter, CounterTable][] = [];
+  for (const [key, table] of Object.entries(store) as [MetricKey, MetricStore[MetricKey]][]) {
+    const { spec } = table;
     const options = { unit: spec.unit, description: spec.description };
-    out[key] =
-      spec.kind === 'counter'
-        ? meter.createCounter(spec.otelName, options)
-        : meter.createHistogram(spec.otelName, {
-            ...options,
-            advice: spec.buckets ? { explicitBucketBoundaries: [...spec.buckets] } : undefined,
-          });
+    if (table instanceof CounterTable) {
+      observed.push([meter.createObservableCounter(spec.otelName, options), table]);
+      out[key] = table;
+    } else {
+      out[key] = meter.createHistogram(spec.otelName, {
+        ...options,
+        advice: { explicitBucketBoundaries: [...table.boundaries] },
+      });
+    }
   }
+  meter.addBatchObservableCallback(
+    (result) => {
+      for (const [counter, table] of observed) {
+        for (const s of table.series()) result.observe(counter, s.value, s.attributes);
+      }
+    },
+    observed.map(([counter]) => counter),
+  );
   return out as Instruments;
 }

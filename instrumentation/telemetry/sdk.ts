@@ -14,10 +14,13 @@ import {
   type Resource,
 } from '@opentelemetry/resources';
 import {
+  AggregationTemporality,
   ConsoleMetricExporter,
+  InstrumentType,
   MeterProvider,
   PeriodicExportingMetricReader,
   type IMetricReader,
+  type PushMetricExporter,
 } from '@opentelemetry/sdk-metrics';
 import {
   AlwaysOffSampler,
@@ -26,12 +29,17 @@ import {
   ConsoleSpanExporter,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
+import { StoreProducer } from './producer';
+import { llmFinopsScope } from './scope';
+import { createMetricStore, type MetricStore } from './store';
 import { llmFinopsViews } from './views';
 
 /** The SDK llm-finops runs when the app has none of its own. Never registered globally. */
 export interface OwnSdk {
   readonly meterProvider: MeterProvider;
   readonly tracerProvider: BasicTracerProvider;
+  /** Our metrics, collected by every reader of `meterProvider`; absent when one wants delta data. */
+  readonly store?: MetricStore;
   /** Where `/metrics` is served with OTEL_METRICS_EXPORTER=prometheus. */
   readonly prometheusUrl?: Promise<string>;
   shutdown(): Promise<void>;
@@ -51,6 +59,15 @@ function protocol(env: NodeJS.ProcessEnv, signal: 'METRICS' | 'TRACES'): 'json' 
     diag.warn(`llm-finops: OTLP protocol ${p} is not supported, using http/protobuf`);
   }
   return p === 'http/json' ? 'json' : 'proto';
+}
+
+/** Whether an exporter takes cumulative counters and histograms (the OTLP default). */
+function cumulative(exporter: PushMetricExporter): boolean {
+  const select = exporter.selectAggregationTemporality?.bind(exporter);
+  return [InstrumentType.COUNTER, InstrumentType.HISTOGRAM].every(
+    (type) =>
+      (select?.(type) ?? AggregationTemporality.CUMULATIVE) === AggregationTemporality.CUMULATIVE,
+  );
 }
 
 function positiveInt(value: string | undefined, fallback: number): number {
@@ -114,7 +131,9 @@ export function startOwnSdk(env: NodeJS.ProcessEnv = process.env): OwnSdk {
     positiveInt(env.OTEL_METRIC_EXPORT_TIMEOUT, 30_000),
     exportIntervalMillis,
   );
-  for (const name of list(env.OTEL_METRICS_EXPORTER, 'otlp')) {
+  const names = list(env.OTEL_METRICS_EXPORTER, 'otlp');
+  const pushExporters: PushMetricExporter[] = [];
+  for (const name of names) {
     if (name === 'otlp') {
       // An export (with its retries) must end before the next one starts, or exports to a dead
       // endpoint pile up and keep the app's event loop alive for ever.
@@ -125,28 +144,36 @@ export function startOwnSdk(env: NodeJS.ProcessEnv = process.env): OwnSdk {
         ),
         exportIntervalMillis,
       );
-      const exporter =
+      pushExporters.push(
         protocol(env, 'METRICS') === 'json'
           ? new OTLPMetricExporterJson({ timeoutMillis })
-          : new OTLPMetricExporterProto({ timeoutMillis });
-      readers.push(
-        new PeriodicExportingMetricReader({ exporter, exportIntervalMillis, exportTimeoutMillis }),
+          : new OTLPMetricExporterProto({ timeoutMillis }),
       );
-    } else if (name === 'prometheus') {
-      const exporter = new PrometheusExporter({ preventServerStart: true });
-      prometheus = servePrometheus(exporter, env);
-      readers.push(exporter);
     } else if (name === 'console') {
-      readers.push(
-        new PeriodicExportingMetricReader({
-          exporter: new ConsoleMetricExporter(),
-          exportIntervalMillis,
-          exportTimeoutMillis,
-        }),
-      );
-    } else if (name !== 'none') {
+      pushExporters.push(new ConsoleMetricExporter());
+    } else if (name !== 'prometheus' && name !== 'none') {
       diag.warn(`llm-finops: unknown OTEL_METRICS_EXPORTER ${name}`);
     }
+  }
+  // Our metrics skip the SDK's per-record work when every reader takes cumulative data (the
+  // Prometheus exporter always does): they aggregate in the store, and each reader collects them
+  // through the producer. If one asks for delta, they go through the meter (Runtime.telemetry).
+  const store = pushExporters.every(cumulative) ? createMetricStore() : undefined;
+  const metricProducers = store ? [new StoreProducer(store, llmFinopsScope())] : [];
+  for (const exporter of pushExporters) {
+    readers.push(
+      new PeriodicExportingMetricReader({
+        exporter,
+        exportIntervalMillis,
+        exportTimeoutMillis,
+        metricProducers,
+      }),
+    );
+  }
+  if (names.includes('prometheus')) {
+    const exporter = new PrometheusExporter({ preventServerStart: true, metricProducers });
+    prometheus = servePrometheus(exporter, env);
+    readers.push(exporter);
   }
   const meterProvider = new MeterProvider({ resource: res, readers, views: llmFinopsViews() });
 
@@ -175,6 +202,7 @@ export function startOwnSdk(env: NodeJS.ProcessEnv = process.env): OwnSdk {
   return {
     meterProvider,
     tracerProvider,
+    store,
     prometheusUrl: prometheus?.url,
     shutdown() {
       stopped ??= Promise.allSettled([

@@ -176,8 +176,16 @@ export type MetricKey = keyof typeof METRICS;
 /** Instruments carrying the `user` label: they need a cardinality limit far above the SDK default. */
 export const PER_USER_METRICS: readonly MetricKey[] = ['userCost', 'userRequests'];
 
-/** Attribute sets kept per per-user instrument before the SDK folds the rest into an overflow series. */
+/** Attribute sets kept per per-user instrument before the rest is folded into an overflow series. */
 export const USER_CARDINALITY_LIMIT = 200_000;
+
+/** The limit of every other llm-finops instrument: features × models × tiers × statuses stays well below. */
+export const CARDINALITY_LIMIT = 20_000;
+
+/** Attribute sets a metric keeps (in the SDK's views and in llm-finops's own aggregation). */
+export function cardinalityLimit(key: MetricKey): number {
+  return PER_USER_METRICS.includes(key) ? USER_CARDINALITY_LIMIT : CARDINALITY_LIMIT;
+}
 
 /** `status` label values of `llm_requests_total`. */
 export type RequestStatus = 'ok' | 'error' | 'denied';

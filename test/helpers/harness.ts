@@ -3,6 +3,7 @@ import {
   MeterProvider,
   MetricReader,
   DataPointType,
+  type MetricProducer,
 } from '@opentelemetry/sdk-metrics';
 import {
   BasicTracerProvider,
@@ -15,13 +16,19 @@ import { ensureContextManager } from '../../instrumentation/attribution';
 import { configFromEnv } from '../../instrumentation/config';
 import { LlmFinopsInstrumentation } from '../../instrumentation/instrumentation';
 import { Runtime, setRuntime } from '../../instrumentation/runtime';
+import { StoreProducer } from '../../instrumentation/telemetry/producer';
+import { llmFinopsScope } from '../../instrumentation/telemetry/scope';
+import { createMetricStore } from '../../instrumentation/telemetry/store';
 import { llmFinopsViews } from '../../instrumentation/telemetry/views';
 import type { LlmFinopsInstrumentationConfig } from '../../instrumentation/types';
 
 /** Collects on demand, cumulatively, like a Prometheus scrape. */
 class TestReader extends MetricReader {
-  constructor() {
-    super({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
+  constructor(metricProducers: MetricProducer[]) {
+    super({
+      aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE,
+      metricProducers,
+    });
   }
   protected onForceFlush(): Promise<void> {
     return Promise.resolve();
@@ -60,7 +67,9 @@ let instrumentation: LlmFinopsInstrumentation | undefined;
 
 /** A fresh runtime with in-memory span and metric readers; the SDK patches are installed once. */
 export function startHarness(config: Partial<LlmFinopsInstrumentationConfig> = {}): Harness {
-  const reader = new TestReader();
+  // As our own SDK runs by default: metrics in the store, collected through the producer.
+  const store = createMetricStore();
+  const reader = new TestReader([new StoreProducer(store, llmFinopsScope())]);
   const exporter = new InMemorySpanExporter();
   const meterProvider = new MeterProvider({ readers: [reader], views: llmFinopsViews() });
   const tracerProvider = new BasicTracerProvider({
@@ -71,6 +80,7 @@ export function startHarness(config: Partial<LlmFinopsInstrumentationConfig> = {
     {
       meterProvider,
       tracerProvider,
+      store,
       shutdown: async () => {
         await meterProvider.shutdown();
         await tracerProvider.shutdown();

@@ -1,0 +1,91 @@
+import { ValueType, type HrTime } from '@opentelemetry/api';
+import { hrTime, type InstrumentationScope } from '@opentelemetry/core';
+import { emptyResource } from '@opentelemetry/resources';
+import {
+  AggregationTemporality,
+  DataPointType,
+  type CollectionResult,
+  type MetricData,
+  type MetricProducer,
+} from '@opentelemetry/sdk-metrics';
+import { CounterTable, type HistogramTable, type MetricStore } from './store';
+
+function counterData(table: CounterTable, endTime: HrTime): MetricData {
+  const { spec } = table;
+  return {
+    descriptor: {
+      name: spec.otelName,
+      description: spec.description,
+      unit: spec.unit,
+      valueType: ValueType.DOUBLE,
+    },
+    aggregationTemporality: AggregationTemporality.CUMULATIVE,
+    dataPointType: DataPointType.SUM,
+    isMonotonic: true,
+    dataPoints: Array.from(table.series(), (s) => ({
+      attributes: s.attributes,
+      startTime: s.startTime,
+      endTime,
+      value: s.value,
+    })),
+  };
+}
+
+function histogramData(table: HistogramTable, endTime: HrTime): MetricData {
+  const { spec } = table;
+  const boundaries = [...table.boundaries];
+  return {
+    descriptor: {
+      name: spec.otelName,
+      description: spec.description,
+      unit: spec.unit,
+      valueType: ValueType.DOUBLE,
+    },
+    aggregationTemporality: AggregationTemporality.CUMULATIVE,
+    dataPointType: DataPointType.HISTOGRAM,
+    dataPoints: Array.from(table.series(), (s) => ({
+      attributes: s.attributes,
+      startTime: s.startTime,
+      endTime,
+      // Copies: an exporter may hold the data while calls go on recording.
+      value: {
+        buckets: { boundaries, counts: [...s.counts] },
+        sum: s.sum,
+        count: s.count,
+        min: s.min,
+        max: s.max,
+      },
+    })),
+  };
+}
+
+/**
+ * Hands the store's series to a metric reader of our own SDK as cumulative data, at each
+ * collection: the calls themselves never go through the SDK's per-record attribute hashing.
+ * Only for readers that take cumulative data (the Prometheus exporter always does).
+ */
+export class StoreProducer implements MetricProducer {
+  constructor(
+    private readonly store: MetricStore,
+    private readonly scope: InstrumentationScope,
+  ) {}
+
+  collect(): Promise<CollectionResult> {
+    const endTime = hrTime();
+    const metrics: MetricData[] = [];
+    for (const table of Object.values(this.store)) {
+      const data =
+        table instanceof CounterTable ? counterData(table, endTime) : histogramData(table, endTime);
+      // As the SDK: an instrument nothing was recorded on exports nothing.
+      if (data.dataPoints.length) metrics.push(data);
+    }
+    return Promise.resolve({
+      // The reader keeps its SDK's resource and drops this one.
+      resourceMetrics: {
+        resource: emptyResource(),
+        scopeMetrics: [{ scope: this.scope, metrics }],
+      },
+      errors: [],
+    });
+  }
+}
