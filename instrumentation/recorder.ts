@@ -1,5 +1,6 @@
 import {
   context,
+  INVALID_SPAN_CONTEXT,
   SpanKind,
   SpanStatusCode,
   trace,
@@ -48,6 +49,9 @@ export interface CallEnd {
   error?: unknown;
 }
 
+/** The span of every call while no span exporter is configured: records nothing, costs nothing. */
+const NO_SPAN = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+
 function errorType(err: unknown): string {
   const status = (err as { status?: unknown } | undefined)?.status;
   if (typeof status === 'number') return String(status);
@@ -82,6 +86,12 @@ export class LlmCall {
           : UNKNOWN
         : runtime.userIds.apply(rawUser);
     this.feature = attribution.feature ?? UNKNOWN;
+    const telemetry = runtime.telemetry();
+    if (!telemetry.tracing) {
+      // No span exporter: skip building a span nobody would receive (ids, attributes, context).
+      this.span = NO_SPAN;
+      return;
+    }
     const attributes: Attributes = {
       [ATTR.operationName]: start.operation,
       [ATTR.providerName]: start.provider ?? start.fallbackProvider,
@@ -94,7 +104,7 @@ export class LlmCall {
     if (start.maxTokens !== undefined) attributes[ATTR.requestMaxTokens] = start.maxTokens;
     if (start.serverAddress) attributes[ATTR.serverAddress] = start.serverAddress;
     if (start.serverPort) attributes[ATTR.serverPort] = start.serverPort;
-    this.span = runtime.telemetry().tracer.startSpan(`${start.operation} ${start.requestModel}`, {
+    this.span = telemetry.tracer.startSpan(`${start.operation} ${start.requestModel}`, {
       kind: SpanKind.CLIENT,
       attributes,
     });
@@ -102,6 +112,7 @@ export class LlmCall {
 
   /** Runs the SDK call with our span active, so HTTP spans below it nest under it. */
   runInSpan<T>(fn: () => T): T {
+    if (this.span === NO_SPAN) return fn();
     return context.with(trace.setSpan(context.active(), this.span), fn);
   }
 

@@ -13,6 +13,8 @@ import type { LlmFinopsInstrumentationConfig } from './types';
 
 export interface Telemetry {
   readonly tracer: Tracer;
+  /** False when our own SDK has no span exporter: calls then make no span at all. */
+  readonly tracing: boolean;
   readonly instruments: Instruments;
 }
 
@@ -76,7 +78,7 @@ export class Runtime {
           own ? own.meterProvider.getMeter(name, version) : metrics.getMeter(name, version),
         );
     setInternalErrorSink((stage) => instruments.internalErrors.add(1, { stage }));
-    this.telemetryCache = { tracer, instruments };
+    this.telemetryCache = { tracer, tracing: own?.tracing !== false, instruments };
     return this.telemetryCache;
   }
 

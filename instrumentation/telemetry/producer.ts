@@ -22,7 +22,7 @@ function counterData(table: CounterTable, endTime: HrTime): MetricData {
     aggregationTemporality: AggregationTemporality.CUMULATIVE,
     dataPointType: DataPointType.SUM,
     isMonotonic: true,
-    dataPoints: Array.from(table.series(), (s) => ({
+    dataPoints: table.series().map((s) => ({
       attributes: s.attributes,
       startTime: s.startTime,
       endTime,
@@ -43,7 +43,7 @@ function histogramData(table: HistogramTable, endTime: HrTime): MetricData {
     },
     aggregationTemporality: AggregationTemporality.CUMULATIVE,
     dataPointType: DataPointType.HISTOGRAM,
-    dataPoints: Array.from(table.series(), (s) => ({
+    dataPoints: table.series().map((s) => ({
       attributes: s.attributes,
       startTime: s.startTime,
       endTime,

@@ -38,6 +38,8 @@ import { llmFinopsViews } from './views';
 export interface OwnSdk {
   readonly meterProvider: MeterProvider;
   readonly tracerProvider: BasicTracerProvider;
+  /** False when no span exporter is configured (OTEL_TRACES_EXPORTER=none). */
+  readonly tracing?: boolean;
   /** Our metrics, collected by every reader of `meterProvider`; absent when one wants delta data. */
   readonly store?: MetricStore;
   /** Where `/metrics` is served with OTEL_METRICS_EXPORTER=prometheus. */
@@ -202,6 +204,7 @@ export function startOwnSdk(env: NodeJS.ProcessEnv = process.env): OwnSdk {
   return {
     meterProvider,
     tracerProvider,
+    tracing: spanProcessors.length > 0,
     store,
     prometheusUrl: prometheus?.url,
     shutdown() {

@@ -1,4 +1,4 @@
-import type { Attributes, HrTime } from '@opentelemetry/api';
+import type { Attributes, AttributeValue, HrTime } from '@opentelemetry/api';
 import { hrTime } from '@opentelemetry/core';
 import {
   cardinalityLimit,
@@ -9,9 +9,6 @@ import {
 
 /** The series the SDK folds further attribute sets into once a metric is at its limit. */
 const OVERFLOW: Attributes = { 'otel.metric.overflow': true };
-/** Stands for an attribute left out, so that `{a: x}` and `{a: x, b: ''}` stay apart. */
-const ABSENT = '\u0000\u001f';
-const SEPARATOR = '\u001f';
 
 /** A series: the attributes it was first seen with, and when. */
 interface Series {
@@ -32,43 +29,70 @@ export interface HistogramSeries extends Series {
   max: number;
 }
 
+/** A level of a table's tree: one label's values, each to the next level or, last, a series. */
+type Level = Map<AttributeValue | undefined, unknown>;
+
 /**
- * The series of one metric, keyed by its label values joined: a string built from a handful of
- * short values is far cheaper than the SDK's per-record hash (sort the keys, JSON.stringify).
+ * The series of one metric in a tree of maps, a level per label: a few lookups of short strings
+ * the engine has already hashed, far cheaper than the SDK's per-record hash of the attributes
+ * (sort the keys, JSON.stringify) or than joining the values into one key. A label left out
+ * (undefined) is a key of its own, apart from ''. The `user` label is the last level: one map per
+ * feature holds the users, not one map per user.
  */
 abstract class Table<S extends Series> {
-  private readonly byId = new Map<string, S>();
+  private readonly root: Level = new Map();
+  private readonly levels: readonly string[];
+  private readonly all: S[] = [];
   private overflow: S | undefined;
 
   constructor(
     readonly spec: MetricSpec,
     private readonly limit: number,
-  ) {}
+  ) {
+    this.levels = [
+      ...spec.labels.filter((l) => l !== 'user'),
+      ...spec.labels.filter((l) => l === 'user'),
+    ];
+  }
 
   /** Every series, the overflow series last. */
-  *series(): IterableIterator<S> {
-    yield* this.byId.values();
-    if (this.overflow) yield this.overflow;
+  series(): readonly S[] {
+    return this.overflow ? [...this.all, this.overflow] : this.all;
   }
 
   protected seriesOf(attributes: Attributes): S {
-    const { labels } = this.spec;
-    let id = '';
-    for (let i = 0; i < labels.length; i++) {
-      const value = attributes[labels[i]!];
-      id += value === undefined ? ABSENT : `${String(value)}${SEPARATOR}`;
+    const { levels } = this;
+    const last = levels.length - 1;
+    let level = this.root;
+    for (let i = 0; i < last; i++) {
+      const value = attributes[levels[i]!];
+      let next = level.get(value) as Level | undefined;
+      if (next === undefined) {
+        if (this.full()) return this.overflowSeries();
+        next = new Map();
+        level.set(value, next);
+      }
+      level = next;
     }
-    const found = this.byId.get(id);
+    const value = attributes[levels[last]!];
+    const found = level.get(value) as S | undefined;
     if (found) return found;
-    // As the SDK: `limit - 1` series of their own, everything further in one overflow series.
-    if (this.byId.size >= this.limit - 1) {
-      this.overflow ??= this.create(OVERFLOW, hrTime());
-      return this.overflow;
-    }
+    if (this.full()) return this.overflowSeries();
     // The caller may reuse its object for the next record: keep a copy.
     const series = this.create({ ...attributes }, hrTime());
-    this.byId.set(id, series);
+    level.set(value, series);
+    this.all.push(series);
     return series;
+  }
+
+  /** As the SDK: `limit - 1` series of their own, everything further in one overflow series. */
+  private full(): boolean {
+    return this.all.length >= this.limit - 1;
+  }
+
+  private overflowSeries(): S {
+    this.overflow ??= this.create(OVERFLOW, hrTime());
+    return this.overflow;
   }
 
   protected abstract create(attributes: Attributes, startTime: HrTime): S;
