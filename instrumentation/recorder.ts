@@ -163,7 +163,9 @@ export class LlmCall {
       span.end();
       return 0;
     }
-    if (this.user !== undefined) instruments.userRequests.add(1, { user: this.user, feature });
+    // One object for both per-user series: they keep it as their attributes.
+    const byUser = this.user === undefined ? undefined : { user: this.user, feature };
+    if (byUser) instruments.userRequests.add(1, byUser);
 
     if (result.error !== undefined) {
       const type = errorType(result.error);
@@ -222,7 +224,7 @@ export class LlmCall {
     instruments.cost.add(cost, byModel);
     instruments.baselineCost.add(baseline, byModel);
     instruments.requestCost.record(cost, { provider, model, feature });
-    if (this.user !== undefined) instruments.userCost.add(cost, { user: this.user, feature });
+    if (byUser) instruments.userCost.add(cost, byUser);
     const saved = promptCacheSavings(price, t);
     if (saved > 0)
       instruments.cacheSavings.add(saved, { provider, model, feature, cache: 'prompt' });

@@ -37,6 +37,7 @@ import {
   startApp,
   type SeriesConfig,
   type SeriesResult,
+  type App,
 } from './measure';
 import { countSeries, expectedLabelSets, seriesPerLabelSet, type CallsCommand } from './series';
 
@@ -132,8 +133,24 @@ function seriesReport(results: SeriesResult[]): string {
 
 interface MemorySide {
   readonly before: ProcessStats;
+  /** Right after the calls (forced GC): V8 still holds the heap it grew to during them. */
   readonly after: ProcessStats;
+  /** Once V8's memory reducer has given back what the calls' garbage needed (RSS steady). */
+  readonly settled: ProcessStats;
   readonly wallMs: number;
+}
+
+/** Stats of both apps every 5 s until neither RSS moves by 1 MB any more (at most a minute). */
+async function settle(apps: readonly App[]): Promise<ProcessStats[]> {
+  let last = await Promise.all(apps.map(settledStats));
+  for (let i = 0; i < 12; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+    const now = await Promise.all(apps.map(settledStats));
+    const steady = now.every((s, j) => Math.abs(s.rss - last[j]!.rss) < MB);
+    last = now;
+    if (steady) break;
+  }
+  return last;
 }
 
 async function memoryRun(
@@ -177,6 +194,7 @@ async function memoryRun(
     };
     const [offCalls, onCalls] = await Promise.all([calls(off, measured), calls(on, measured)]);
     const [offAfter, onAfter] = await Promise.all([settledStats(off), settledStats(on)]);
+    const [offSettled, onSettled] = (await settle([off, on])) as [ProcessStats, ProcessStats];
     if (heapSnapshot) await on.child.send('heap-snapshot', { file: heapSnapshot });
     const timed: { bytes: number; ms: number }[] = [];
     let last = '';
@@ -190,8 +208,8 @@ async function memoryRun(
     const overflow = last.split('\n').filter((l) => l.includes('otel_metric_overflow')).length;
     const afterScrape = await on.child.stats(false);
     return {
-      off: { before: offBefore, after: offAfter, wallMs: offCalls.wallMs },
-      on: { before: onBefore, after: onAfter, wallMs: onCalls.wallMs },
+      off: { before: offBefore, after: offAfter, settled: offSettled, wallMs: offCalls.wallMs },
+      on: { before: onBefore, after: onAfter, settled: onSettled, wallMs: onCalls.wallMs },
       scrapes: timed,
       userSeries,
       overflow,
@@ -272,16 +290,23 @@ async function main(): Promise<void> {
         Number(values.scrapes),
         values['heap-snapshot'],
       );
-      const growth = (s: MemorySide, k: 'rss' | 'heapUsed' | 'external') =>
-        s.after[k] - s.before[k];
-      const rows = (['rss', 'heapUsed', 'external'] as const).map((k) => [
-        k === 'heapUsed' ? 'heap used' : k,
-        `${mb(m.off.before[k])} → ${mb(m.off.after[k])}`,
-        `${mb(m.on.before[k])} → ${mb(m.on.after[k])}`,
-        mb(growth(m.off, k)),
-        mb(growth(m.on, k)),
-        mb(growth(m.on, k) - growth(m.off, k)),
-      ]);
+      type Key = 'rss' | 'heapUsed' | 'external';
+      const growth = (s: MemorySide, k: Key, when: 'after' | 'settled' = 'settled') =>
+        s[when][k] - s.before[k];
+      const row = (label: string, k: Key, when: 'after' | 'settled') => [
+        label,
+        `${mb(m.off.before[k])} → ${mb(m.off[when][k])}`,
+        `${mb(m.on.before[k])} → ${mb(m.on[when][k])}`,
+        mb(growth(m.off, k, when)),
+        mb(growth(m.on, k, when)),
+        mb(growth(m.on, k, when) - growth(m.off, k, when)),
+      ];
+      const rows = [
+        row('rss, right after the calls', 'rss', 'after'),
+        row('rss, settled', 'rss', 'settled'),
+        row('heap used', 'heapUsed', 'settled'),
+        row('external', 'external', 'settled'),
+      ];
       console.log(
         `\n## Memory: ${users} distinct users, one call each (F=${features}, 3 models), after forced GC, MB\n`,
       );
@@ -303,9 +328,9 @@ async function main(): Promise<void> {
       // The measured calls add one (user, feature) label set per user to each llm_user_* counter.
       const sets = users;
       console.log(
-        `\nExtra RSS ${mb(extraRss)} MB, extra heap ${mb(extraHeap)} MB: target < ${MEMORY_TARGET_MB} MB ${
+        `\nSettled: extra RSS ${mb(extraRss)} MB, extra heap ${mb(extraHeap)} MB: target < ${MEMORY_TARGET_MB} MB ${
           extraRss < MEMORY_TARGET_MB * MB && extraHeap < MEMORY_TARGET_MB * MB ? 'met' : 'NOT met'
-        }. Per (user, feature) label set, over both llm_user_* counters: ${(extraHeap / sets).toFixed(0)} B of heap, ${(extraRss / sets).toFixed(0)} B of RSS.`,
+        }. Per (user, feature) label set, over both llm_user_* counters: ${(extraHeap / sets).toFixed(0)} B of heap, ${(extraRss / sets).toFixed(0)} B of RSS. Right after the calls the extra RSS is ${mb(growth(m.on, 'rss', 'after') - growth(m.off, 'rss', 'after'))} MB: V8 keeps the heap it grew to for the calls' garbage until its memory reducer runs (seconds of idle).`,
       );
       console.log(
         `Absolute after the calls: RSS ${mb(m.on.after.rss)} instrumented vs ${mb(m.off.after.rss)} MB; calls took ${(m.on.wallMs / 1000).toFixed(1)} s instrumented, ${(m.off.wallMs / 1000).toFixed(1)} s uninstrumented (side by side).`,

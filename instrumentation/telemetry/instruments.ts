@@ -2,7 +2,10 @@ import type { Attributes, Meter, ObservableCounter } from '@opentelemetry/api';
 import { METRICS, type MetricKey } from '../../src/contract/metrics';
 import { CounterTable, type MetricStore } from './store';
 
-/** What the recorder calls: a counter's `add`, a histogram's `record`. */
+/**
+ * What the recorder calls: a counter's `add`, a histogram's `record`. The attributes object is
+ * kept as its series' attributes (here and in the SDK): it must not change after the call.
+ */
 export interface CounterSink {
   add(value: number, attributes: Attributes): void;
 }

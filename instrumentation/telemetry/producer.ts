@@ -24,7 +24,7 @@ function counterData(table: CounterTable, endTime: HrTime): MetricData {
     isMonotonic: true,
     dataPoints: table.series().map((s) => ({
       attributes: s.attributes,
-      startTime: s.startTime,
+      startTime: table.startTime,
       endTime,
       value: s.value,
     })),
@@ -45,7 +45,7 @@ function histogramData(table: HistogramTable, endTime: HrTime): MetricData {
     dataPointType: DataPointType.HISTOGRAM,
     dataPoints: table.series().map((s) => ({
       attributes: s.attributes,
-      startTime: s.startTime,
+      startTime: table.startTime,
       endTime,
       // Copies: an exporter may hold the data while calls go on recording.
       value: {

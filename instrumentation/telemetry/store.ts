@@ -10,10 +10,9 @@ import {
 /** The series the SDK folds further attribute sets into once a metric is at its limit. */
 const OVERFLOW: Attributes = { 'otel.metric.overflow': true };
 
-/** A series: the attributes it was first seen with, and when. */
+/** A series: the attributes it was first recorded with. */
 interface Series {
   readonly attributes: Attributes;
-  readonly startTime: HrTime;
 }
 
 export interface CounterSeries extends Series {
@@ -44,6 +43,11 @@ abstract class Table<S extends Series> {
   private readonly levels: readonly string[];
   private readonly all: S[] = [];
   private overflow: S | undefined;
+  /**
+   * Start of every series' cumulative window: the table's creation (a series first recorded
+   * later was 0 until then), one time for all instead of one per series.
+   */
+  readonly startTime: HrTime = hrTime();
 
   constructor(
     readonly spec: MetricSpec,
@@ -78,8 +82,9 @@ abstract class Table<S extends Series> {
     const found = level.get(value) as S | undefined;
     if (found) return found;
     if (this.full()) return this.overflowSeries();
-    // The caller may reuse its object for the next record: keep a copy.
-    const series = this.create({ ...attributes }, hrTime());
+    // Kept, not copied (callers never change an object they recorded, as the SDK requires too):
+    // one object can serve the series of several metrics.
+    const series = this.create(attributes);
     level.set(value, series);
     this.all.push(series);
     return series;
@@ -91,11 +96,11 @@ abstract class Table<S extends Series> {
   }
 
   private overflowSeries(): S {
-    this.overflow ??= this.create(OVERFLOW, hrTime());
+    this.overflow ??= this.create(OVERFLOW);
     return this.overflow;
   }
 
-  protected abstract create(attributes: Attributes, startTime: HrTime): S;
+  protected abstract create(attributes: Attributes): S;
 }
 
 export class CounterTable extends Table<CounterSeries> {
@@ -105,8 +110,8 @@ export class CounterTable extends Table<CounterSeries> {
     this.seriesOf(attributes).value += value;
   }
 
-  protected create(attributes: Attributes, startTime: HrTime): CounterSeries {
-    return { attributes, startTime, value: 0 };
+  protected create(attributes: Attributes): CounterSeries {
+    return { attributes, value: 0 };
   }
 }
 
@@ -137,9 +142,9 @@ export class HistogramTable extends Table<HistogramSeries> {
     if (value > s.max) s.max = value;
   }
 
-  protected create(attributes: Attributes, startTime: HrTime): HistogramSeries {
+  protected create(attributes: Attributes): HistogramSeries {
     const counts = new Array<number>(this.boundaries.length + 1).fill(0);
-    return { attributes, startTime, counts, sum: 0, count: 0, min: Infinity, max: -Infinity };
+    return { attributes, counts, sum: 0, count: 0, min: Infinity, max: -Infinity };
   }
 }
 
