@@ -8,6 +8,7 @@ export {
 } from './errors';
 export { expressMiddleware, budgetErrorHandler, type MiddlewareOptions } from './middleware';
 export { LlmFinopsInstrumentation } from './instrumentation';
+export { llmFinopsMetricProducer } from './telemetry/producer';
 export { llmFinopsViews } from './telemetry/views';
 export type {
   Attribution,

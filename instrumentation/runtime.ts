@@ -6,6 +6,7 @@ import { BudgetEnforcer } from './budget/enforcer';
 import { configFromEnv } from './config';
 import { reportInternalError, setInternalErrorSink } from './guard';
 import { meterInstruments, storeInstruments, type Instruments } from './telemetry/instruments';
+import { appMetricStore } from './telemetry/producer';
 import { llmFinopsScope } from './telemetry/scope';
 import { createMetricStore } from './telemetry/store';
 import type { OwnSdk } from './telemetry/sdk';
@@ -71,8 +72,10 @@ export class Runtime {
     const tracer: Tracer = own
       ? own.tracerProvider.getTracer(name, version)
       : trace.getTracer(name, version);
-    const instruments = own?.store
-      ? storeInstruments(own.store)
+    // Our readers, or the app's readers given llmFinopsMetricProducer(), collect the store.
+    const store = own ? own.store : appMetricStore();
+    const instruments = store
+      ? storeInstruments(store)
       : meterInstruments(
           createMetricStore(),
           own ? own.meterProvider.getMeter(name, version) : metrics.getMeter(name, version),

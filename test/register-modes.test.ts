@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeProvider, type FakeProvider } from '../demo/fake-provider';
+import { METRICS } from '../src/contract/metrics';
 import { APPS, freePort, parseMetrics, startNode, sumOf } from './helpers/child';
 
 let fake: FakeProvider;
@@ -84,29 +85,68 @@ describe('OTEL_SDK_DISABLED=true', () => {
 });
 
 describe('an app that starts its own OTel SDK', () => {
-  it('gets llm-finops metrics in its own provider, and ours stops serving', async () => {
+  /** The app's own /metrics after its one call, with or without our producer on its reader. */
+  async function appMetrics(producer: boolean, app: Record<string, string> = {}) {
     const ours = await freePort();
     const theirs = await freePort();
     const child = startNode(['--require', 'llm-finops/register', join(APPS, 'own-sdk.cjs')], {
       FAKE_PROVIDER_URL: fake.url,
       APP_METRICS_PORT: String(theirs),
+      ...(producer ? { APP_METRIC_PRODUCER: '1' } : {}),
+      ...app,
       OTEL_METRICS_EXPORTER: 'prometheus',
       OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
       OTEL_EXPORTER_PROMETHEUS_PORT: String(ours),
       OTEL_TRACES_EXPORTER: 'none',
     });
     try {
-      await child.waitFor('calls done');
-      const s = parseMetrics(await (await fetch(`http://127.0.0.1:${theirs}/metrics`)).text());
-      expect(
-        sumOf(s, 'llm_user_requests_total', { user: 'own-sdk-user', feature: 'unknown' }),
-      ).toBe(1);
-      expect(sumOf(s, 'llm_requests_total', { model: 'gpt-4o-mini', status: 'ok' })).toBe(1);
+      await child.waitFor('calls done', 60_000);
+      const text = await (await fetch(`http://127.0.0.1:${theirs}/metrics`)).text();
       await expect(fetch(`http://127.0.0.1:${ours}/metrics`)).rejects.toThrow();
+      return { text, samples: parseMetrics(text) };
     } finally {
       await child.stop();
     }
+  }
+
+  it('gets llm-finops metrics in its own provider, and ours stops serving', async () => {
+    const { samples: s } = await appMetrics(false);
+    expect(sumOf(s, 'llm_user_requests_total', { user: 'own-sdk-user', feature: 'unknown' })).toBe(
+      1,
+    );
+    expect(sumOf(s, 'llm_requests_total', { model: 'gpt-4o-mini', status: 'ok' })).toBe(1);
   });
+
+  it('gets the same metrics through llmFinopsMetricProducer() on its reader, each family once', async () => {
+    const viaMeter = await appMetrics(false);
+    const viaProducer = await appMetrics(true);
+    // Everything but the measured duration is the same, series by series.
+    const comparable = (samples: typeof viaMeter.samples) =>
+      samples
+        .filter((x) => !x.name.startsWith('gen_ai_client_operation_duration_'))
+        .map((x) => `${x.name}${JSON.stringify(x.labels)} ${x.value}`)
+        .sort();
+    expect(comparable(viaProducer.samples)).toEqual(comparable(viaMeter.samples));
+    expect(sumOf(viaProducer.samples, 'gen_ai_client_operation_duration_count', {})).toBe(1);
+    for (const spec of Object.values(METRICS)) {
+      const declared = viaProducer.text
+        .split('\n')
+        .filter((l) => l === `# TYPE ${spec.promName}` || l.startsWith(`# TYPE ${spec.promName} `));
+      expect(declared.length, spec.promName).toBeLessThanOrEqual(1);
+    }
+  });
+  it('keeps every user through the producer even without our views (the meter folds them at 2000)', async () => {
+    const app = { APP_NO_VIEWS: '1', APP_USERS: '2100' };
+    const users = (samples: { name: string; labels: Record<string, string> }[]) =>
+      samples.filter((x) => x.name === 'llm_user_requests_total' && x.labels.user).length;
+    const viaProducer = await appMetrics(true, app);
+    expect(users(viaProducer.samples)).toBe(2100);
+    expect(viaProducer.text).not.toContain('otel_metric_overflow');
+    // The same app without the producer: its meter's default limit applies to our counters.
+    const viaMeter = await appMetrics(false, app);
+    expect(users(viaMeter.samples)).toBe(1999);
+    expect(viaMeter.text).toContain('otel_metric_overflow="true"');
+  }, 120_000);
 });
 
 describe('10,000 distinct users in one process', () => {

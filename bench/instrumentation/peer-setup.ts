@@ -10,8 +10,9 @@
  *   LLMF_BENCH_TELEMETRY=contrib    @opentelemetry/instrumentation-openai (OTel contrib)
  *   LLMF_BENCH_TELEMETRY=traceloop  @traceloop/instrumentation-openai (OpenLLMetry)
  *   LLMF_BENCH_TELEMETRY=openlit    openlit (OpenLIT's TypeScript SDK)
- *   LLMF_BENCH_TELEMETRY=llmf       nothing here: the worker also gets `--require` llm-finops's
- *                                   register, which finds this SDK and reports into it
+ *   LLMF_BENCH_TELEMETRY=llmf       llm-finops's metric producer on the reader; the worker also
+ *                                   gets `--require` llm-finops's register, which finds this SDK
+ *                                   and reports into it
  *
  * The worker reads the counts back through `globalThis[TELEMETRY_PROBE]` after its run.
  */
@@ -31,6 +32,7 @@ import {
   type Span,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
+import { llmFinopsMetricProducer } from '../../instrumentation/telemetry/producer';
 import { TELEMETRY_PROBE, type PeerName, type TelemetryCounts } from './workloads';
 
 /** Counts ended spans and their attributes, then drops them: a no-op exporter without the batching. */
@@ -64,7 +66,10 @@ class InMemoryReader extends MetricReader {
 
 const peer = process.env.LLMF_BENCH_TELEMETRY as PeerName | undefined;
 const spans = new CountingSpanProcessor();
-const reader = new InMemoryReader();
+// llm-finops set up as its docs advise for an app's own SDK: its producer on the app's reader.
+const reader = new InMemoryReader(
+  peer === 'llmf' ? { metricProducers: [llmFinopsMetricProducer()] } : undefined,
+);
 const tracerProvider = new BasicTracerProvider({ spanProcessors: [spans] });
 const meterProvider = new MeterProvider({ readers: [reader] });
 metrics.setGlobalMeterProvider(meterProvider);

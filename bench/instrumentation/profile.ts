@@ -7,7 +7,7 @@ interface CpuProfile {
   timeDeltas: number[];
 }
 
-export type Category = 'llm-finops' | 'opentelemetry' | 'async-hooks' | 'gc' | 'other';
+export type Category = 'llm-finops' | 'peer' | 'opentelemetry' | 'async-hooks' | 'gc' | 'other';
 
 export interface FunctionTime {
   readonly name: string;
@@ -19,6 +19,8 @@ export interface FunctionTime {
 
 function categoryOf(name: string, url: string): Category {
   if (url.startsWith('dist/instrumentation/') || url.startsWith('dist/src/')) return 'llm-finops';
+  // The other GenAI instrumentations of the side-by-side run.
+  if (/\/(@traceloop|openlit|@opentelemetry\/instrumentation-openai)\//.test(url)) return 'peer';
   if (url.includes('/@opentelemetry/')) return 'opentelemetry';
   if (url.includes('async_hooks')) return 'async-hooks';
   if (name === '(garbage collector)') return 'gc';
@@ -48,6 +50,7 @@ export function selfTimes(file: string, calls: number, root: string): FunctionTi
 export function byCategory(times: readonly FunctionTime[]): Record<Category, number> {
   const out: Record<Category, number> = {
     'llm-finops': 0,
+    peer: 0,
     opentelemetry: 0,
     'async-hooks': 0,
     gc: 0,

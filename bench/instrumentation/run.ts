@@ -122,7 +122,7 @@ const HELP = `Usage: node dist/bench/instrumentation/run.js [options]
   --modes LIST      comma-separated, default off,als,on: off uninstrumented, als uninstrumented
                     with each call inside AsyncLocalStorage.run (Node's async-context cost
                     alone), on instrumented; also otlp (instrumented, spans exported as OTLP)
-  --profile         also profile one more block per workload in modes off and on (V8 sampling
+  --profile         also profile one more block per workload in every mode (V8 sampling
                     profiler, timed calls only) and print the functions with added self time
   --skip-micro      skip the in-process micro-benchmark of llm-finops's own work (micro.ts)
   --peers           side by side with the other GenAI instrumentations: modes
@@ -600,26 +600,33 @@ function machine(): Record<string, string> {
   };
 }
 
-function printProfile(workload: WorkloadName, off: FunctionTime[], on: FunctionTime[]): void {
+function printProfile(
+  workload: WorkloadName,
+  mode: Mode,
+  off: FunctionTime[],
+  on: FunctionTime[],
+): void {
   const catOff = byCategory(off);
   const catOn = byCategory(on);
-  console.log(`\n#### ${WORKLOADS[workload].title}: profiled self time, µs per call\n`);
-  console.log('| category | uninstrumented | instrumented | added |\n|---|--:|--:|--:|');
+  console.log(
+    `\n#### ${WORKLOADS[workload].title}, \`${mode}\`: profiled self time, µs per call\n`,
+  );
+  console.log(`| category | uninstrumented | \`${mode}\` | added |\n|---|--:|--:|--:|`);
   for (const c of Object.keys(catOn) as Category[]) {
     console.log(
       `| ${c} | ${fmt(catOff[c], 1)} | ${fmt(catOn[c], 1)} | ${fmt(catOn[c] - catOff[c], 1)} |`,
     );
   }
-  console.log('\nMost added self time (instrumented − uninstrumented), µs per call:\n');
+  console.log(`\nMost added self time (\`${mode}\` − uninstrumented), µs per call:\n`);
   console.log('| µs/call | function | where |\n|--:|---|---|');
   for (const t of difference(on, off).slice(0, 15)) {
     console.log(`| ${fmt(t.selfUs, 1)} | ${t.name} | ${t.where} |`);
   }
   console.log(
-    '\nllm-finops and OpenTelemetry functions by self time (instrumented), µs per call:\n',
+    `\nInstrumentation and OpenTelemetry functions by self time (\`${mode}\`), µs per call:\n`,
   );
   console.log('| µs/call | function | where |\n|--:|---|---|');
-  const ours = on.filter((t) => t.category === 'llm-finops' || t.category === 'opentelemetry');
+  const ours = on.filter((t) => t.category !== 'other' && t.category !== 'gc');
   for (const t of ours.slice(0, 20))
     console.log(`| ${fmt(t.selfUs, 1)} | ${t.name} | ${t.where} |`);
 }
@@ -714,9 +721,8 @@ async function main(): Promise<void> {
   const heaps = new Map<string, HeapResult>();
   const produced = new Map<string, CheckResult>();
   const chunks = new Map<WorkloadName, number>();
-  const profiles: Partial<
-    Record<WorkloadName, { off: FunctionTime[]; on: FunctionTime[]; dir: string }>
-  > = {};
+  /** By workload: profiled self times of each mode. */
+  const profiles: Partial<Record<WorkloadName, Partial<Record<Mode, FunctionTime[]>>>> = {};
   const profileDir = opts.profile ? mkdtempSync(join(tmpdir(), 'llm-finops-bench-')) : undefined;
   const blockCalls = (w: WorkloadName) => Math.max(5, Math.round(WORKLOADS[w].blockCalls * scale));
   try {
@@ -755,7 +761,7 @@ async function main(): Promise<void> {
           }
           if (profileDir && round === rounds - 1) {
             const times: Partial<Record<Mode, FunctionTime[]>> = {};
-            for (const mode of ['off', 'on'] as const) {
+            for (const mode of modes) {
               const file = join(profileDir, `${workload}.${mode}.cpuprofile`);
               // Longer than a timed block: more samples per function.
               const profiled = calls * 10;
@@ -766,7 +772,7 @@ async function main(): Promise<void> {
               });
               times[mode] = selfTimes(file, profiled, ROOT);
             }
-            profiles[workload] = { off: times.off!, on: times.on!, dir: profileDir };
+            profiles[workload] = times;
           }
           if (opts.heapCalls > 0 && round === rounds - 1) {
             // Not timed: the workers run side by side.
@@ -876,7 +882,8 @@ async function main(): Promise<void> {
     console.log(`\n### CPU profiles of one timed block per workload (${profileDir})`);
     for (const workload of workloads) {
       const p = profiles[workload];
-      if (p) printProfile(workload, p.off, p.on);
+      if (!p) continue;
+      for (const mode of modes) if (mode !== 'off') printProfile(workload, mode, p.off!, p[mode]!);
     }
   }
   if (opts.json) {

@@ -8,7 +8,8 @@ import {
   type MetricData,
   type MetricProducer,
 } from '@opentelemetry/sdk-metrics';
-import { CounterTable, type HistogramTable, type MetricStore } from './store';
+import { llmFinopsScope } from './scope';
+import { CounterTable, createMetricStore, type HistogramTable, type MetricStore } from './store';
 
 function counterData(table: CounterTable, endTime: HrTime): MetricData {
   const { spec } = table;
@@ -88,4 +89,23 @@ export class StoreProducer implements MetricProducer {
       errors: [],
     });
   }
+}
+
+/** What apps with their own SDK collect through `llmFinopsMetricProducer()`. */
+let appStore: MetricStore | undefined;
+
+/**
+ * For an app's own metric readers (`metricProducers: [llmFinopsMetricProducer()]`, cumulative
+ * readers such as the Prometheus exporter or OTLP's default): they then collect llm-finops's
+ * metrics from its store, and calls skip the SDK's per-record work. Without it the app's meter
+ * gets them as instruments (slower, same data).
+ */
+export function llmFinopsMetricProducer(): MetricProducer {
+  appStore ??= createMetricStore();
+  return new StoreProducer(appStore, llmFinopsScope());
+}
+
+/** The store an app's readers collect, once `llmFinopsMetricProducer()` was called. */
+export function appMetricStore(): MetricStore | undefined {
+  return appStore;
 }
