@@ -7,12 +7,7 @@
  */
 import type { Attributes } from '@opentelemetry/api';
 import { PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
-import {
-  AggregationTemporality,
-  MeterProvider,
-  MetricReader,
-  type MetricProducer,
-} from '@opentelemetry/sdk-metrics';
+import { MeterProvider, type MetricReader } from '@opentelemetry/sdk-metrics';
 import { describe, expect, it } from 'vitest';
 import { METRICS, type MetricKey } from '../src/contract/metrics';
 import {
@@ -30,21 +25,7 @@ import {
   HistogramTable,
 } from '../instrumentation/telemetry/store';
 import { llmFinopsViews } from '../instrumentation/telemetry/views';
-
-class Reader extends MetricReader {
-  constructor(metricProducers: MetricProducer[] = []) {
-    super({
-      aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE,
-      metricProducers,
-    });
-  }
-  protected onForceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
-  protected onShutdown(): Promise<void> {
-    return Promise.resolve();
-  }
-}
+import { TestReader } from './helpers/harness';
 
 const { name, version } = llmFinopsScope();
 
@@ -121,11 +102,11 @@ async function exposition(reader: MetricReader): Promise<string> {
 
 describe('the metric store', () => {
   it('gives the same exposition through the producer as the SDK instruments', async () => {
-    const reference = new Reader();
+    const reference = new TestReader();
     workload(sdkInstruments(new MeterProvider({ readers: [reference], views: llmFinopsViews() })));
 
     const store = createMetricStore();
-    const reader = new Reader([new StoreProducer(store, llmFinopsScope())]);
+    const reader = new TestReader([new StoreProducer(store, llmFinopsScope())]);
     new MeterProvider({ readers: [reader] }).getMeter('unused');
     workload(storeInstruments(store));
 
@@ -137,10 +118,10 @@ describe('the metric store', () => {
   });
 
   it('gives the same exposition through a meter (observable counters, its histograms)', async () => {
-    const reference = new Reader();
+    const reference = new TestReader();
     workload(sdkInstruments(new MeterProvider({ readers: [reference], views: llmFinopsViews() })));
 
-    const reader = new Reader();
+    const reader = new TestReader();
     const provider = new MeterProvider({ readers: [reader], views: llmFinopsViews() });
     workload(meterInstruments(createMetricStore(), provider.getMeter(name, version)));
 
@@ -149,7 +130,7 @@ describe('the metric store', () => {
 
   it('folds attribute sets past the limit into one overflow series, as the SDK does', async () => {
     const limit = 3;
-    const reference = new Reader();
+    const reference = new TestReader();
     const provider = new MeterProvider({
       readers: [reference],
       views: [{ instrumentName: METRICS.userCost.otelName, aggregationCardinalityLimit: limit }],

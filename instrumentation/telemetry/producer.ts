@@ -6,20 +6,24 @@ import {
   DataPointType,
   type CollectionResult,
   type MetricData,
+  type MetricDescriptor,
   type MetricProducer,
 } from '@opentelemetry/sdk-metrics';
 import { llmFinopsScope } from './scope';
 import { CounterTable, createMetricStore, type HistogramTable, type MetricStore } from './store';
 
-function counterData(table: CounterTable, endTime: HrTime): MetricData {
-  const { spec } = table;
+function descriptor({ spec }: CounterTable | HistogramTable): MetricDescriptor {
   return {
-    descriptor: {
-      name: spec.otelName,
-      description: spec.description,
-      unit: spec.unit,
-      valueType: ValueType.DOUBLE,
-    },
+    name: spec.otelName,
+    description: spec.description,
+    unit: spec.unit,
+    valueType: ValueType.DOUBLE,
+  };
+}
+
+function counterData(table: CounterTable, endTime: HrTime): MetricData {
+  return {
+    descriptor: descriptor(table),
     aggregationTemporality: AggregationTemporality.CUMULATIVE,
     dataPointType: DataPointType.SUM,
     isMonotonic: true,
@@ -33,15 +37,9 @@ function counterData(table: CounterTable, endTime: HrTime): MetricData {
 }
 
 function histogramData(table: HistogramTable, endTime: HrTime): MetricData {
-  const { spec } = table;
   const boundaries = [...table.boundaries];
   return {
-    descriptor: {
-      name: spec.otelName,
-      description: spec.description,
-      unit: spec.unit,
-      valueType: ValueType.DOUBLE,
-    },
+    descriptor: descriptor(table),
     aggregationTemporality: AggregationTemporality.CUMULATIVE,
     dataPointType: DataPointType.HISTOGRAM,
     dataPoints: table.series().map((s) => ({

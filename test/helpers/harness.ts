@@ -23,8 +23,8 @@ import { llmFinopsViews } from '../../instrumentation/telemetry/views';
 import type { LlmFinopsInstrumentationConfig } from '../../instrumentation/types';
 
 /** Collects on demand, cumulatively, like a Prometheus scrape. */
-class TestReader extends MetricReader {
-  constructor(metricProducers: MetricProducer[]) {
+export class TestReader extends MetricReader {
+  constructor(metricProducers: MetricProducer[] = []) {
     super({
       aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE,
       metricProducers,
