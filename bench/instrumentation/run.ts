@@ -22,11 +22,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { freePort } from '../../demo/free-port';
+import { cleanEnv, FAKE_PROVIDER, REGISTER, startFakeProvider } from '../children';
 import type { MicroResult } from './micro';
 import { byCategory, difference, selfTimes, type Category, type FunctionTime } from './profile';
 import {
@@ -44,12 +46,9 @@ import {
 } from './workloads';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
-const DIST = join(ROOT, 'dist');
 const WORKER = join(__dirname, 'worker.js');
 const MICRO = join(__dirname, 'micro.js');
-const REGISTER = join(DIST, 'instrumentation', 'register.js');
 const PEER_SETUP = join(__dirname, 'peer-setup.js');
-const FAKE_PROVIDER = join(DIST, 'demo', 'fake-provider', 'main.js');
 
 const PER_CALL_TARGET_US = 50;
 const PER_CHUNK_TARGET_US = 1;
@@ -165,48 +164,6 @@ function figures(values: readonly number[]): Figures {
     p10: quantile(sorted, 0.1),
     n: sorted.length,
   };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createNetServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => done(port));
-    });
-  });
-}
-
-/** The environment without anything that would change a worker's telemetry set-up. */
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (key.startsWith('OTEL_') || key.startsWith('LLM_FINOPS_') || key === 'NODE_OPTIONS')
-      continue;
-    env[key] = value;
-  }
-  return env;
-}
-
-async function startFakeProvider(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(
-    process.execPath,
-    [FAKE_PROVIDER, '--port', '0', '--chunks', String(STREAM_CHUNKS)],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: cleanEnv(),
-    },
-  );
-  const lines = createInterface({ input: child.stdout });
-  const first = await new Promise<string>((done, fail) => {
-    lines.once('line', done);
-    child.once('exit', (code) =>
-      fail(new Error(`fake provider exited (${code}) before printing its URL`)),
-    );
-  });
-  lines.close();
-  return { child, url: (JSON.parse(first) as { url: string }).url };
 }
 
 /** Swallows OTLP exports (the parent's CPU is not measured). */
@@ -713,7 +670,7 @@ async function main(): Promise<void> {
       `warning: load average ${fmt(loadBefore, 1)} before the run: other processes will inflate and scatter the CPU figures\n`,
     );
   }
-  const fake = await startFakeProvider();
+  const fake = await startFakeProvider(['--chunks', String(STREAM_CHUNKS)]);
   const sink = modes.includes('otlp') ? await startOtlpSink() : undefined;
   const ctx: Context = { url: fake.url, otlpUrl: sink?.url };
   const samples = new Map<string, Sample[]>();

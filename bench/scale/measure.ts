@@ -3,27 +3,14 @@
  * (test/bench-scale.test.ts): start an app (app.ts) instrumented or not, make it call, scrape and
  * count its /metrics.
  */
-import { basename, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { freePort } from '../../demo/free-port';
+import { cleanEnv, DIST, REGISTER } from '../children';
 import { BenchChild, type ProcessStats } from '../sidecar/ipc';
 import { countSeries, expectedCounts, type CallsCommand, type FamilyCount } from './series';
 
-// dist/bench/scale when compiled; bench/scale when a test imports the source.
-const UP = resolve(__dirname, '..', '..');
-export const DIST = basename(UP) === 'dist' ? UP : join(UP, 'dist');
 export const APP = join(DIST, 'bench', 'scale', 'app.js');
-export const REGISTER = join(DIST, 'instrumentation', 'register.js');
-
-/** The environment without anything that would change an app's telemetry set-up. */
-export function cleanEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (key.startsWith('OTEL_') || key.startsWith('LLM_FINOPS_') || key === 'NODE_OPTIONS')
-      continue;
-    env[key] = value;
-  }
-  return env;
-}
+export { REGISTER };
 
 export interface App {
   readonly child: BenchChild;

@@ -17,20 +17,16 @@
  *    extra is the instrumented growth minus the uninstrumented growth. Then /metrics is scraped
  *    a few times: size and time, as a Prometheus scraping every 15 s would see them.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { METRICS, type MetricKey } from '../../src/contract/metrics';
+import { FAKE_PROVIDER, startFakeProvider } from '../children';
 import type { ProcessStats } from '../sidecar/ipc';
 import {
   APP,
-  DIST,
   REGISTER,
   calls,
-  cleanEnv,
   measureSeries,
   scrape,
   settledStats,
@@ -40,8 +36,6 @@ import {
   type App,
 } from './measure';
 import { countSeries, expectedLabelSets, seriesPerLabelSet, type CallsCommand } from './series';
-
-const FAKE_PROVIDER = join(DIST, 'demo', 'fake-provider', 'main.js');
 
 const MEMORY_TARGET_MB = 100;
 const MB = 1024 * 1024;
@@ -58,23 +52,6 @@ const HELP = `Usage: node dist/bench/scale/run.js [options]
   --heap-snapshot F  write a heap snapshot of the instrumented app after the memory run to F
   --json FILE        also write every figure as JSON
 `;
-
-/** The fake provider in its own process (its CPU and memory are not the app's). */
-async function startFakeProvider(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [FAKE_PROVIDER, '--port', '0'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: cleanEnv(),
-  });
-  const lines = createInterface({ input: child.stdout });
-  const first = await new Promise<string>((done, fail) => {
-    lines.once('line', done);
-    child.once('exit', (code) =>
-      fail(new Error(`fake provider exited (${code}) before printing its URL`)),
-    );
-  });
-  lines.close();
-  return { child, url: (JSON.parse(first) as { url: string }).url };
-}
 
 /** How a family's series grow, as DESIGN.md's formula (U users, F features, M models). */
 function formula(key: MetricKey): string {
