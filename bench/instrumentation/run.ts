@@ -27,9 +27,20 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { freePort } from '../../demo/free-port';
-import { cleanEnv, FAKE_PROVIDER, REGISTER, startFakeProvider } from '../children';
+import { FAKE_PROVIDER, REGISTER, startFakeProvider } from '../children';
 import type { MicroResult } from './micro';
+import {
+  MAX_THROUGHPUT_LOSS,
+  MODES,
+  NOT_COVERED,
+  PEER_MODES,
+  PEER_PACKAGES,
+  PEER_SETUP,
+  PEER_WORKLOADS,
+  workerSetup,
+  type Context,
+  type Mode,
+} from './modes';
 import { byCategory, difference, selfTimes, type Category, type FunctionTime } from './profile';
 import {
   STREAM_CHUNKS,
@@ -37,7 +48,6 @@ import {
   type BlockResult,
   type CheckResult,
   type HeapResult,
-  type PeerName,
   type TelemetryCounts,
   type WorkerCommand,
   type WorkerInput,
@@ -48,62 +58,9 @@ import {
 const ROOT = resolve(__dirname, '..', '..', '..');
 const WORKER = join(__dirname, 'worker.js');
 const MICRO = join(__dirname, 'micro.js');
-const PEER_SETUP = join(__dirname, 'peer-setup.js');
 
 const PER_CALL_TARGET_US = 50;
 const PER_CHUNK_TARGET_US = 1;
-
-type Mode = 'off' | 'als' | 'on' | 'otlp' | PeerName;
-
-const MODES: Record<Mode, { title: string; instrumented: boolean; peer?: PeerName }> = {
-  off: { title: 'uninstrumented', instrumented: false },
-  als: { title: 'uninstrumented, each call in AsyncLocalStorage.run', instrumented: false },
-  on: {
-    title: 'instrumented: spans created and ended (no exporter), metrics in memory (Prometheus)',
-    instrumented: true,
-  },
-  otlp: { title: 'instrumented, spans batched and exported as OTLP/protobuf', instrumented: true },
-  llmf: {
-    title:
-      "llm-finops reporting into the app's OTel SDK: spans counted and dropped, metrics in memory",
-    instrumented: true,
-    peer: 'llmf',
-  },
-  contrib: {
-    title: '@opentelemetry/instrumentation-openai (OTel contrib), same in-memory SDK',
-    instrumented: false,
-    peer: 'contrib',
-  },
-  traceloop: {
-    title: '@traceloop/instrumentation-openai (OpenLLMetry), same in-memory SDK',
-    instrumented: false,
-    peer: 'traceloop',
-  },
-  openlit: {
-    title: 'openlit (OpenLIT TypeScript SDK), its tracer provider feeding the same span counter',
-    instrumented: false,
-    peer: 'openlit',
-  },
-};
-
-/** The peers instrument OpenAI only (OpenLIT does Anthropic too, the others not): compared on these. */
-const PEER_WORKLOADS: readonly WorkloadName[] = [
-  'openai-chat',
-  'openai-chat-stream-usage',
-  'openai-embeddings',
-];
-const PEER_MODES: readonly Mode[] = ['off', 'on', 'llmf', 'contrib', 'traceloop', 'openlit'];
-/** What a peer does not instrument at all (OpenLLMetry has no embeddings wrapper): no span expected. */
-const NOT_COVERED: Partial<Record<Mode, readonly WorkloadName[]>> = {
-  traceloop: ['openai-embeddings'],
-};
-/** The packages behind each mode, for the versions line. */
-const PEER_PACKAGES: Partial<Record<Mode, string>> = {
-  contrib: '@opentelemetry/instrumentation-openai',
-  traceloop: '@traceloop/instrumentation-openai',
-  openlit: 'openlit',
-};
-const MAX_THROUGHPUT_LOSS = 0.03;
 
 /** A plain call the stream's fixed per-call cost is estimated from. */
 const PLAIN_OF: Partial<Record<WorkloadName, WorkloadName>> = {
@@ -179,44 +136,6 @@ async function startOtlpSink(): Promise<{ server: Server; url: string; requests:
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   const { port } = server.address() as AddressInfo;
   return { server, url: `http://127.0.0.1:${port}/v1/traces`, requests: () => requests };
-}
-
-interface Context {
-  readonly url: string;
-  readonly otlpUrl?: string;
-}
-
-/** Node flags and environment of a worker in `mode`: instrumented ones load llm-finops as an app would. */
-async function workerSetup(
-  ctx: Context,
-  mode: Mode,
-): Promise<{ env: NodeJS.ProcessEnv; execArgv: string[]; metricsUrl?: string }> {
-  const env = cleanEnv();
-  const execArgv = ['--expose-gc'];
-  const { peer } = MODES[mode];
-  if (peer) {
-    // The app's SDK and the peer first; llm-finops's register after it, so it finds that SDK.
-    env.LLMF_BENCH_TELEMETRY = peer;
-    env.OTEL_SERVICE_NAME = 'llm-finops-bench';
-    execArgv.push('--require', PEER_SETUP);
-    if (peer === 'llmf') execArgv.push('--require', REGISTER);
-    return { env, execArgv };
-  }
-  if (!MODES[mode].instrumented) return { env, execArgv };
-  const port = await freePort();
-  Object.assign(env, {
-    OTEL_SERVICE_NAME: 'llm-finops-bench',
-    OTEL_METRICS_EXPORTER: 'prometheus',
-    OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
-    OTEL_EXPORTER_PROMETHEUS_PORT: String(port),
-    OTEL_TRACES_EXPORTER: mode === 'otlp' ? 'otlp' : 'none',
-  });
-  if (mode === 'otlp') {
-    env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = ctx.otlpUrl;
-    env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL = 'http/protobuf';
-  }
-  execArgv.push('--require', REGISTER);
-  return { env, execArgv, metricsUrl: `http://127.0.0.1:${port}/metrics` };
 }
 
 /** The in-process micro-benchmark (micro.ts), instrumented; undefined with the reason if it fails. */

@@ -32,9 +32,33 @@ import {
 
 type Call = () => Promise<number>;
 
-function callFor(name: WorkloadName, url: string): Call {
-  const openai = new OpenAI({ apiKey: 'bench', baseURL: `${url}/v1`, maxRetries: 0 });
-  const anthropic = new Anthropic({ apiKey: 'bench', baseURL: url, maxRetries: 0 });
+/** A `fetch` that asks the network once per method and URL, then replays that answer. */
+function replayingFetch(): typeof fetch {
+  const answers = new Map<string, { status: number; headers: [string, string][]; body: Buffer }>();
+  return async (input, init) => {
+    const key = `${init?.method ?? 'GET'} ${String(input instanceof Request ? input.url : input)}`;
+    let answer = answers.get(key);
+    if (!answer) {
+      const res = await fetch(input, init);
+      answer = {
+        status: res.status,
+        headers: [...res.headers],
+        body: Buffer.from(await res.arrayBuffer()),
+      };
+      answers.set(key, answer);
+    }
+    return new Response(answer.body, { status: answer.status, headers: answer.headers });
+  };
+}
+
+function callFor(name: WorkloadName, url: string, transport: WorkerInput['transport']): Call {
+  const client = {
+    apiKey: 'bench',
+    maxRetries: 0,
+    fetch: transport === 'memory' ? replayingFetch() : undefined,
+  };
+  const openai = new OpenAI({ ...client, baseURL: `${url}/v1` });
+  const anthropic = new Anthropic({ ...client, baseURL: url });
   const messages = [{ role: 'user' as const, content: 'Say something.' }];
   switch (name) {
     case 'openai-chat':
@@ -200,7 +224,7 @@ function reply(message: WorkerReady | BlockResult | CheckResult | HeapResult): v
 
 async function main(): Promise<void> {
   const input = JSON.parse(process.argv[2] ?? '') as WorkerInput;
-  const plain = callFor(input.workload, input.url);
+  const plain = callFor(input.workload, input.url, input.transport);
   const als = new AsyncLocalStorage<object>();
   const call: Call = input.als ? () => als.run({}, plain) : plain;
   let made = 0;
@@ -208,6 +232,11 @@ async function main(): Promise<void> {
   for (; made < input.warmup; made++) chunksPerCall = await call();
   // Start from a clean heap; the GC work caused by the timed calls themselves is counted.
   (globalThis as { gc?: () => void }).gc?.();
+  if (input.oneShot !== undefined) {
+    for (let i = 0; i < input.oneShot; i++) await call();
+    reply(await check(input, made + input.oneShot));
+    process.exit(0);
+  }
   reply({ ready: true, chunksPerCall });
 
   for await (const line of createInterface({ input: process.stdin })) {

@@ -75,6 +75,13 @@ export interface WorkerInput {
   readonly peer?: PeerName;
   /** False where the peer does not instrument this workload: its calls then make no span. */
   readonly covered?: boolean;
+  /**
+   * `memory`: the SDK clients get a `fetch` that asks the fake provider once per route, then
+   * replays its answer from memory: no socket, no other process, only this one's instructions.
+   */
+  readonly transport?: 'http' | 'memory';
+  /** Instead of answering commands: after the warm-up, make this many calls, print the check, exit. */
+  readonly oneShot?: number;
 }
 
 /** The instrumentations compared side by side (peer-setup.ts). */
