@@ -77,8 +77,20 @@ function genAiAttributes(
     [ATTR.requestModel]: start.requestModel,
   };
   if (responseModel) attributes[ATTR.responseModel] = responseModel;
-  if (key) attributes[key] = value;
+  if (key && value !== undefined) attributes[key] = value;
   return attributes;
+}
+
+/** What a finished call's span is told, gathered while its metrics are recorded. */
+interface Outcome {
+  readonly result: CallEnd;
+  /** Denied by the budget: never sent, so no usage was to be expected. */
+  readonly refused: boolean;
+  readonly provider: string;
+  readonly tier: string;
+  errorType?: string;
+  cost?: number;
+  baseline?: number;
 }
 
 /** One instrumented provider call: a CLIENT span plus the contract's metrics when it ends. */
@@ -149,83 +161,53 @@ export class LlmCall {
   /** Returns the call's cost in USD (0 when unpriced or without usage). */
   private record(result: CallEnd): number {
     const { instruments } = this.runtime.telemetry();
-    const { start, span } = this;
+    const { start } = this;
     const prices = this.runtime.prices;
+    const { responseModel, error } = result;
     const price =
-      (result.responseModel !== undefined ? prices.resolve(result.responseModel) : undefined) ??
+      (responseModel !== undefined ? prices.resolve(responseModel) : undefined) ??
       prices.resolve(start.requestModel);
     const provider = start.provider ?? price?.provider ?? start.fallbackProvider;
-    const model = price?.key ?? result.responseModel ?? start.requestModel;
+    const model = price?.key ?? responseModel ?? start.requestModel;
     const tier = price?.tier ?? UNKNOWN;
     const feature = this.feature;
-    const { error } = result;
     const refused = isBudgetRefusal(error);
-    const status: RequestStatus = result.error === undefined ? 'ok' : refused ? 'denied' : 'error';
+    const status: RequestStatus = error === undefined ? 'ok' : refused ? 'denied' : 'error';
     const seconds = (performance.now() - this.startedAt) / 1000;
-    // Span attributes known at the end, set in one call.
-    const ended: Attributes = { [ATTR.modelTier]: tier, [ATTR.providerName]: provider };
-    const { responseModel } = result;
-    if (responseModel) ended[ATTR.responseModel] = responseModel;
-    if (result.responseId) ended[ATTR.responseId] = result.responseId;
-    if (result.finishReasons?.length) ended[ATTR.finishReasons] = result.finishReasons;
+    const outcome: Outcome = { result, refused, provider, tier };
 
     instruments.requests.add(1, { provider, model, tier, feature, status });
     if (refused) {
       // Never sent: no provider operation to time, no request of the user's, no cost.
-      ended[ATTR.errorType] = error.name;
-      span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
-      span.setAttributes(ended);
-      span.end();
+      outcome.errorType = error.name;
+      this.endSpan(outcome);
       return 0;
     }
     // One object for both per-user series: they keep it as their attributes.
     const byUser = this.user === undefined ? undefined : { user: this.user, feature };
     if (byUser) instruments.userRequests.add(1, byUser);
-
-    if (result.error !== undefined) {
-      const type = errorType(result.error);
-      ended[ATTR.errorType] = type;
-      span.setStatus({
-        code: SpanStatusCode.ERROR,
-        message: result.error instanceof Error ? result.error.message : undefined,
-      });
-      instruments.operationDuration.record(
-        seconds,
-        genAiAttributes(start, provider, responseModel, ATTR.errorType, type),
-      );
-    } else {
-      instruments.operationDuration.record(
-        seconds,
-        genAiAttributes(start, provider, responseModel),
-      );
-    }
+    if (error !== undefined) outcome.errorType = errorType(error);
+    instruments.operationDuration.record(
+      seconds,
+      genAiAttributes(start, provider, responseModel, ATTR.errorType, outcome.errorType),
+    );
 
     const t = result.tokens;
     if (!t) {
-      ended[ATTR.usageMissing] = result.usageMissing ?? 'not_reported';
-      span.setAttributes(ended);
-      span.end();
+      this.endSpan(outcome);
       return 0;
     }
-    const inputTotal = t.input + t.cacheRead + t.cacheWrite;
-    const outputTotal = t.output + t.reasoning;
-    ended[ATTR.inputTokens] = inputTotal;
-    ended[ATTR.outputTokens] = outputTotal;
-    ended[ATTR.cacheReadTokens] = t.cacheRead;
-    ended[ATTR.cacheCreationTokens] = t.cacheWrite;
-    ended[ATTR.reasoningTokens] = t.reasoning;
     const embeddings = start.operation === 'embeddings';
     instruments.tokenUsage.record(
-      inputTotal,
+      t.input + t.cacheRead + t.cacheWrite,
       genAiAttributes(start, provider, responseModel, ATTR.tokenType, 'input'),
     );
     if (!embeddings) {
       instruments.tokenUsage.record(
-        outputTotal,
+        t.output + t.reasoning,
         genAiAttributes(start, provider, responseModel, ATTR.tokenType, 'output'),
       );
     }
-
     const tokens = instruments.tokens;
     tokens.add(t.input, { provider, model, feature, type: 'input' });
     if (!embeddings) tokens.add(t.output, { provider, model, feature, type: 'output' });
@@ -235,13 +217,11 @@ export class LlmCall {
 
     if (!price) {
       instruments.unpricedRequests.add(1, { provider, model });
-      ended[ATTR.unpriced] = true;
       warnOnce(
         `unpriced:${model}`,
         `no price for model "${model}" (${provider}): its calls are counted in llm_unpriced_requests_total, not priced at $0. Add it with LLM_FINOPS_PRICING_FILE.`,
       );
-      span.setAttributes(ended);
-      span.end();
+      this.endSpan(outcome);
       return 0;
     }
     const cost = costOf(price, t);
@@ -254,12 +234,49 @@ export class LlmCall {
     const saved = promptCacheSavings(price, t);
     if (saved > 0)
       instruments.cacheSavings.add(saved, { provider, model, feature, cache: 'prompt' });
-    ended[ATTR.costAmount] = cost;
-    ended[ATTR.costCurrency] = 'USD';
-    ended[ATTR.costSource] = 'local';
-    ended[ATTR.baselineAmount] = baseline;
+    outcome.cost = cost;
+    outcome.baseline = baseline;
+    this.endSpan(outcome);
+    return cost;
+  }
+
+  /** Sets the attributes known at the end, in one call, and ends the span; nothing if it records nothing. */
+  private endSpan(o: Outcome): void {
+    const { span } = this;
+    if (!span.isRecording()) return;
+    const { result } = o;
+    const ended: Attributes = { [ATTR.modelTier]: o.tier };
+    // Known better now (from the catalog) when the client's host did not tell.
+    if (o.provider !== (this.start.provider ?? this.start.fallbackProvider))
+      ended[ATTR.providerName] = o.provider;
+    if (result.responseModel) ended[ATTR.responseModel] = result.responseModel;
+    if (result.responseId) ended[ATTR.responseId] = result.responseId;
+    if (result.finishReasons?.length) ended[ATTR.finishReasons] = result.finishReasons;
+    const { error } = result;
+    if (o.errorType !== undefined) {
+      ended[ATTR.errorType] = o.errorType;
+      span.setStatus({
+        code: SpanStatusCode.ERROR,
+        message: error instanceof Error ? error.message : undefined,
+      });
+    }
+    const t = result.tokens;
+    if (!t && !o.refused) ended[ATTR.usageMissing] = result.usageMissing ?? 'not_reported';
+    if (t) {
+      ended[ATTR.inputTokens] = t.input + t.cacheRead + t.cacheWrite;
+      ended[ATTR.outputTokens] = t.output + t.reasoning;
+      ended[ATTR.cacheReadTokens] = t.cacheRead;
+      ended[ATTR.cacheCreationTokens] = t.cacheWrite;
+      ended[ATTR.reasoningTokens] = t.reasoning;
+      if (o.cost === undefined) ended[ATTR.unpriced] = true;
+    }
+    if (o.cost !== undefined) {
+      ended[ATTR.costAmount] = o.cost;
+      ended[ATTR.costCurrency] = 'USD';
+      ended[ATTR.costSource] = 'local';
+      ended[ATTR.baselineAmount] = o.baseline!;
+    }
     span.setAttributes(ended);
     span.end();
-    return cost;
   }
 }
