@@ -19,6 +19,7 @@ import {
 } from '../instrumentation/telemetry/instruments';
 import { StoreProducer } from '../instrumentation/telemetry/producer';
 import { llmFinopsScope } from '../instrumentation/telemetry/scope';
+import { startOwnSdk } from '../instrumentation/telemetry/sdk';
 import {
   CounterTable,
   createMetricStore,
@@ -168,4 +169,29 @@ describe('the metric store', () => {
     expect(s!.sum).toBeCloseTo(21.51, 12);
     expect(s!.attributes).toBe(attributes);
   });
+});
+
+describe('our own SDK', () => {
+  it.each([
+    ['OTLP, cumulative (the default)', {}, true],
+    ['OTLP, delta', { OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'delta' }, false],
+    ['OTLP, low memory', { OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'lowmemory' }, false],
+    ['console and OTLP, cumulative', { OTEL_METRICS_EXPORTER: 'console,otlp' }, true],
+  ])(
+    'collects through the store only when every reader takes cumulative data: %s',
+    async (_, env, stored) => {
+      // An unreachable endpoint answered at once, so that shutdown's last export ends quickly.
+      const sdk = startOwnSdk({
+        OTEL_TRACES_EXPORTER: 'none',
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9',
+        OTEL_EXPORTER_OTLP_TIMEOUT: '200',
+        ...env,
+      });
+      try {
+        expect(sdk.store !== undefined).toBe(stored);
+      } finally {
+        await sdk.shutdown();
+      }
+    },
+  );
 });

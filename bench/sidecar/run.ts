@@ -686,7 +686,15 @@ async function main(): Promise<void> {
     if (!existsSync(file)) throw new Error(`${file} is missing: run npm run build first`);
   const populations: Population[] = [...opts.users]
     .sort((a, b) => b - a)
-    .map((users) => ({ name: users >= 1000 ? `${users / 1000}k` : String(users), users }));
+    .map((users) => ({
+      name:
+        users >= 1_000_000
+          ? `${users / 1_000_000}M`
+          : users >= 1000
+            ? `${users / 1000}k`
+            : String(users),
+      users,
+    }));
   const loadBefore = loadavg()[0] ?? 0;
   const dir = mkdtempSync(join(tmpdir(), 'llmf-bench-sidecar-'));
   const cleanup: (() => Promise<void>)[] = [];
@@ -695,13 +703,17 @@ async function main(): Promise<void> {
     // History, sized so that its future samples outlast the run.
     const stepMs = opts.scrapeSeconds * 1000;
     const now = Math.ceil(Date.now() / stepMs) * stepMs;
-    // Blocks, refreshes (100k users' first can take a minute here) and the run with a refresh.
-    const perPopulationMs =
-      (2 * opts.pairs + 2 * opts.rateRuns + (opts.profile ? 2 : 0)) * (opts.seconds + 3) * 1000 +
-      (opts.steady + 1) * REFRESH_MS +
-      180_000;
-    const futureMs =
-      Math.ceil((perPopulationMs * populations.length * 1.5 + 600_000) / stepMs) * stepMs;
+    // Blocks, refreshes (100k users' first takes half a minute here, 1M users' several) and the
+    // run with a refresh.
+    const blocksMs =
+      (2 * opts.pairs + 2 * opts.rateRuns * opts.rates.length + (opts.profile ? 2 : 0)) *
+      (opts.seconds + 3) *
+      1000;
+    const runMs = populations.reduce(
+      (sum, p) => sum + blocksMs + (opts.steady + 3) * Math.max(REFRESH_MS, p.users / 2) + 180_000,
+      0,
+    );
+    const futureMs = Math.ceil((runMs * 1.5 + 600_000) / stepMs) * stepMs;
     const input = join(dir, 'history.om');
     let t = performance.now();
     const samples = writeHistory(input, {

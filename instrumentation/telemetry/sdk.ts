@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { diag } from '@opentelemetry/api';
-import { OTLPMetricExporter as OTLPMetricExporterJson } from '@opentelemetry/exporter-metrics-otlp-http';
+import {
+  AggregationTemporalityPreference,
+  OTLPMetricExporter as OTLPMetricExporterJson,
+} from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPMetricExporter as OTLPMetricExporterProto } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { OTLPTraceExporter as OTLPTraceExporterJson } from '@opentelemetry/exporter-trace-otlp-http';
@@ -61,6 +64,17 @@ function protocol(env: NodeJS.ProcessEnv, signal: 'METRICS' | 'TRACES'): 'json' 
     diag.warn(`llm-finops: OTLP protocol ${p} is not supported, using http/protobuf`);
   }
   return p === 'http/json' ? 'json' : 'proto';
+}
+
+/** OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE of `env` (the exporter would read process.env). */
+function temporalityPreference(env: NodeJS.ProcessEnv): AggregationTemporalityPreference {
+  const value = env.OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE?.trim().toLowerCase();
+  if (value === 'delta') return AggregationTemporalityPreference.DELTA;
+  if (value === 'lowmemory') return AggregationTemporalityPreference.LOWMEMORY;
+  if (value && value !== 'cumulative') {
+    diag.warn(`llm-finops: unknown OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE ${value}`);
+  }
+  return AggregationTemporalityPreference.CUMULATIVE;
 }
 
 /** Whether an exporter takes cumulative counters and histograms (the OTLP default). */
@@ -146,10 +160,11 @@ export function startOwnSdk(env: NodeJS.ProcessEnv = process.env): OwnSdk {
         ),
         exportIntervalMillis,
       );
+      const options = { timeoutMillis, temporalityPreference: temporalityPreference(env) };
       pushExporters.push(
         protocol(env, 'METRICS') === 'json'
-          ? new OTLPMetricExporterJson({ timeoutMillis })
-          : new OTLPMetricExporterProto({ timeoutMillis }),
+          ? new OTLPMetricExporterJson(options)
+          : new OTLPMetricExporterProto(options),
       );
     } else if (name === 'console') {
       pushExporters.push(new ConsoleMetricExporter());
