@@ -19,7 +19,8 @@ export const MODES: Record<Mode, { title: string; instrumented: boolean; peer?: 
   off: { title: 'uninstrumented', instrumented: false },
   als: { title: 'uninstrumented, each call in AsyncLocalStorage.run', instrumented: false },
   on: {
-    title: 'instrumented: spans created and ended (no exporter), metrics in memory (Prometheus)',
+    title:
+      'instrumented, its own SDK: metrics in memory (Prometheus), no span made (no trace exporter)',
     instrumented: true,
   },
   otlp: { title: 'instrumented, spans batched and exported as OTLP/protobuf', instrumented: true },
