@@ -68,6 +68,18 @@ const testFiles = yamlFiles(TESTS_DIR).map((f) => parse(readFileSync(f, 'utf8'))
 const alertCases = testFiles.flatMap((t) => t.tests.flatMap((c) => c.alert_rule_test ?? []));
 const exprCases = testFiles.flatMap((t) => t.tests.flatMap((c) => c.promql_expr_test ?? []));
 
+/**
+ * The repository's web address, from package.json's `repository` (`git+https://…/x.git`): the
+ * runbook links must point into the repository the package says it comes from.
+ */
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+  repository?: { url?: string };
+  homepage?: string;
+  bugs?: { url?: string };
+};
+const REPO_URL = (pkg.repository?.url ?? '').replace(/^git\+/, '').replace(/\.git$/, '');
+const RUNBOOK_PREFIX = `${REPO_URL}/blob/main/prometheus/runbook.md#`;
+
 /** GitHub's anchors of the `## ` headings of the runbook. */
 const runbookAnchors = new Set(
   readFileSync(join(PROM, 'runbook.md'), 'utf8')
@@ -230,6 +242,12 @@ describe('prometheus/: conventions', () => {
     for (const r of recordings) expect(r.record).toMatch(/^[a-z_]+:[a-z0-9_]+:[a-z0-9_]+$/);
   });
 
+  it('package.json names the GitHub repository the runbook links point into', () => {
+    expect(pkg.repository?.url).toMatch(/^git\+https:\/\/github\.com\/[\w.-]+\/[\w.-]+\.git$/);
+    expect(pkg.homepage?.startsWith(`${REPO_URL}#`), pkg.homepage).toBe(true);
+    expect(pkg.bugs?.url).toBe(`${REPO_URL}/issues`);
+  });
+
   it.each(alerts.map((a) => [a.alert, a] as const))(
     '%s has severity, summary, description and a runbook_url to an existing section',
     (name, a) => {
@@ -237,9 +255,8 @@ describe('prometheus/: conventions', () => {
       expect(a.annotations?.summary?.trim()).toBeTruthy();
       expect(a.annotations?.description?.trim()).toBeTruthy();
       const url = a.annotations?.runbook_url ?? '';
-      const prefix = 'https://github.com/llm-finops/llm-finops/blob/main/prometheus/runbook.md#';
-      expect(url.startsWith(prefix), url).toBe(true);
-      const anchor = url.slice(prefix.length);
+      expect(url.startsWith(RUNBOOK_PREFIX), `${url} is under ${RUNBOOK_PREFIX}`).toBe(true);
+      const anchor = url.slice(RUNBOOK_PREFIX.length);
       expect(anchor).toBe(name.toLowerCase());
       expect(runbookAnchors.has(anchor), `runbook.md has no section #${anchor}`).toBe(true);
     },
