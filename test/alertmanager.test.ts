@@ -3,9 +3,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { startAlertReceiver, type WebhookPayload } from '../demo/stack/alert-receiver';
 import { alertmanagerConfig, SHIPPED_WEBHOOK_URL } from '../demo/stack/alertmanager';
 import { writeRules } from '../demo/stack/rules';
+import { shippedAlerts } from './helpers/alert-rules';
 import { startAlertmanager, type AlertmanagerServer } from './helpers/alertmanager';
 import { ROOT } from './helpers/child';
 import { startPrometheus, type PrometheusServer } from './helpers/prometheus';
@@ -28,7 +30,7 @@ const TEMPLATES = join(ROOT, 'prometheus', 'templates', '*.tmpl');
 
 function amtool(args: string[]) {
   const run = spawnSync('amtool', args, { cwd: ROOT, encoding: 'utf8' });
-  return { status: run.status, out: `${run.stdout}${run.stderr}` };
+  return { status: run.status, stdout: run.stdout, out: `${run.stdout}${run.stderr}` };
 }
 
 describe('amtool', () => {
@@ -55,7 +57,7 @@ describe('amtool', () => {
       writeFileSync(file, all.replace('- templates/*.tmpl', `- ${TEMPLATES}`));
       const run = amtool(['check-config', file]);
       expect(run.status, run.out).toBe(0);
-      expect(run.out).toContain('4 receivers');
+      expect(run.out).toContain('3 receivers');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -64,9 +66,10 @@ describe('amtool', () => {
   it.each([
     ['pager', ['alertname=LlmBudgetExceeded', 'severity=critical', 'scope=user', 'subject=alice']],
     ['team', ['alertname=LlmBudgetWarning', 'severity=warning', 'feature=search']],
-    ['low-priority', ['alertname=LlmUnpricedModelSeen', 'severity=info']],
     ['webhook', ['alertname=SomethingElse']],
     ['webhook', ['alertname=SomethingElse', 'severity=debug']],
+    // No route for info (see the next test): the fallback.
+    ['webhook', ['alertname=SomethingElse', 'severity=info']],
   ])('routes to %s: %s', (receiver, labels) => {
     const run = amtool([
       'config',
@@ -87,6 +90,37 @@ describe('amtool', () => {
       ...labels,
     ]);
     expect(wrong.status, wrong.out).not.toBe(0);
+  });
+
+  it('routes every shipped alert by its severity, and gives every route a shipped alert', () => {
+    const config = parse(readFileSync(CONFIG, 'utf8')) as {
+      route: { routes?: { receiver: string }[] };
+    };
+    const routes = (config.route.routes ?? []).map((r) => r.receiver);
+    expect(new Set(routes).size, 'one receiver per route').toBe(routes.length);
+    const reached = new Map(routes.map((r) => [r, [] as string[]]));
+    for (const a of shippedAlerts()) {
+      const labels = Object.entries({ ...a.labels, alertname: a.alert }).map(
+        ([k, v]) => `${k}=${v}`,
+      );
+      const run = amtool(['config', 'routes', 'test', `--config.file=${CONFIG}`, ...labels]);
+      const receiver = run.stdout.trim();
+      // Not the fallback: an alert whose severity has no route.
+      expect(routes, `${a.alert} (${labels.join(' ')}) goes to ${receiver}`).toContain(receiver);
+      reached.get(receiver)?.push(a.alert);
+    }
+    for (const [receiver, names] of reached)
+      expect(names, `the route to ${receiver} receives no shipped alert`).not.toEqual([]);
+    // The comment above each route names only alerts that the route receives.
+    const text = readFileSync(CONFIG, 'utf8');
+    const commented = [...text.matchAll(/((?:^ *#.*\n)+) *- receiver: (\S+)/gm)];
+    expect(commented.map((m) => m[2])).toEqual(routes);
+    for (const [, comment = '', receiver = ''] of commented)
+      for (const name of comment.match(/\bLlm[A-Za-z]+\b/g) ?? [])
+        expect(
+          reached.get(receiver),
+          `the comment of the ${receiver} route names ${name}`,
+        ).toContain(name);
   });
 
   it('renders the notification templates', () => {
@@ -126,9 +160,9 @@ function uncomment(config: string, blocks: string[]): string {
 /** The shipped config, delivering to `url`, with 1 s group timings and an absolute template path. */
 function renderConfig(url: string, shipped = readFileSync(CONFIG, 'utf8')): string {
   // Every receiver's webhook (the header comment mentions the URL too).
-  expect(shipped.split(`- url: ${SHIPPED_WEBHOOK_URL}`).length - 1).toBe(4);
+  expect(shipped.split(`- url: ${SHIPPED_WEBHOOK_URL}`).length - 1).toBe(3);
   const rendered = alertmanagerConfig(url, shipped);
-  expect(rendered.split(`- url: ${url}\n`).length - 1).toBe(4);
+  expect(rendered.split(`- url: ${url}\n`).length - 1).toBe(3);
   expect(rendered).toContain(`- ${TEMPLATES}`);
   return rendered;
 }
