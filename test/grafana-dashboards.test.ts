@@ -24,8 +24,9 @@ import { ROOT } from './helpers/child';
  *   query variable and annotation uses it;
  * - every panel has a description, a unit and thresholds; ids unique, no overlapping panels;
  * - rate/increase/irate/deriv windows are $__rate_interval (range queries), $__range (instant
- *   queries) or one of the fixed windows an alert's meaning needs; other range selectors
- *   (…_over_time) likewise, or $__interval;
+ *   queries), `$__range @ end()` (a ranking over the whole range, the same at every step) or one
+ *   of the fixed windows an alert's meaning needs; other range selectors (…_over_time) likewise,
+ *   or $__interval;
  * - every metric in every expression exists: src/contract/metrics.ts, the budget sidecar's
  *   metrics (src/sidecar/metrics.ts), the recording rules, ALERTS, or `up` (LlmTelemetryAbsent);
  * - on the overview, every app metric with a feature label is filtered by `$feature`;
@@ -113,6 +114,7 @@ const PLAN: Record<string, { title: string; panels: string[] }> = {
       'Spend by feature',
       'Spend by model',
       'Top users by spend',
+      'Spend rate by user (top 10)',
       'Users over budget',
       'Budget caps',
       'Cache hit rate',
@@ -139,8 +141,12 @@ const PLAN: Record<string, { title: string; panels: string[] }> = {
 
 /** Fixed windows allowed where the meaning needs them (the alerts' 1h, 1d, 1w; daily bars). */
 const FIXED_WINDOWS = ['1h', '1d', '1w'];
+/** The whole range evaluated at its end: the same figure at every step of a range query. */
+const AT_END = '$__range @ end()';
+/** A window with its `@ end()` if any, as written in AT_END. */
+const windowOf = (m: RegExpMatchArray, i: number) => `${m[i]}${m[i + 1] ? ' @ end()' : ''}`;
 const RATE_FNS =
-  /\b(rate|irate|increase|deriv)\(\s*[a-zA-Z_:][\w:]*\s*(?:\{[^}]*\})?\s*\[([^\]]+)\]/g;
+  /\b(rate|irate|increase|deriv)\(\s*[a-zA-Z_:][\w:]*\s*(?:\{[^}]*\})?\s*\[([^\]]+)\](\s*@\s*end\(\))?/g;
 
 // Known metric names.
 const contractNames = Object.values(METRICS).flatMap((m) =>
@@ -283,18 +289,18 @@ describe('generated dashboards', () => {
     }
   });
 
-  it('rate windows are $__rate_interval (range), $__range (instant) or a fixed window of an alert', () => {
+  it('rate windows are $__rate_interval (range), $__range (instant), $__range @ end() or a fixed window of an alert', () => {
     let checked = 0;
     for (const d of dashboards.values())
       for (const { where, target } of exprsOf(d)) {
         const calls = target.expr.match(/\b(rate|irate|increase|deriv)\(/g)?.length ?? 0;
-        const windows = [...target.expr.matchAll(RATE_FNS)].map((m) => m[2]!);
+        const windows = [...target.expr.matchAll(RATE_FNS)].map((m) => windowOf(m, 2));
         expect(windows.length, `${where}: every rate-like call has a parsed window`).toBe(calls);
         for (const w of windows) {
           checked++;
           const allowed = target.instant
-            ? ['$__range', ...FIXED_WINDOWS]
-            : ['$__rate_interval', ...FIXED_WINDOWS];
+            ? ['$__range', AT_END, ...FIXED_WINDOWS]
+            : ['$__rate_interval', AT_END, ...FIXED_WINDOWS];
           expect(allowed, `${where}: window [${w}] in ${target.expr}`).toContain(w);
         }
       }
@@ -304,11 +310,11 @@ describe('generated dashboards', () => {
   it('every other range selector (…_over_time) uses a Grafana interval or a fixed window of an alert', () => {
     for (const d of dashboards.values())
       for (const { where, target } of exprsOf(d))
-        for (const m of target.expr.matchAll(/\[([^\]]+)\]/g)) {
-          const w = m[1]!;
+        for (const m of target.expr.matchAll(/\[([^\]]+)\](\s*@\s*end\(\))?/g)) {
+          const w = windowOf(m, 1);
           const allowed = target.instant
-            ? ['$__range', ...FIXED_WINDOWS]
-            : ['$__rate_interval', '$__interval', ...FIXED_WINDOWS];
+            ? ['$__range', AT_END, ...FIXED_WINDOWS]
+            : ['$__rate_interval', '$__interval', AT_END, ...FIXED_WINDOWS];
           expect(allowed, `${where}: window [${w}] in ${target.expr}`).toContain(w);
         }
   });

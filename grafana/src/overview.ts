@@ -33,6 +33,15 @@ const inc = (metric: string, by = '', extra = '') =>
 const perHour = (metric: string, by = '') =>
   `sum${by ? ` by (${by})` : ''} (rate(${metric}{${F}}[${RI}])) * 3600`;
 
+/** How many users the top-spender panels show. */
+export const TOP_USERS = 10;
+/**
+ * The TOP_USERS users who spent most over the dashboard range. `@ end()` ranks them once, at the
+ * range's end: in a range query every step keeps the same users (a bare topk re-ranks per step and
+ * the legend collects everyone ever in the top); in an instant query end() is the query time.
+ */
+const topUsers = `topk(${TOP_USERS}, sum by (user) (increase(${M.userCost}{${F}}[${R}] @ end())))`;
+
 export function overviewDashboard(): dashboard.Dashboard {
   const d = baseDashboard(
     OVERVIEW_UID,
@@ -219,16 +228,27 @@ export function overviewDashboard(): dashboard.Dashboard {
     .withPanel(
       barGaugePanel({
         title: 'Top users by spend',
-        description:
-          'The 10 users who spent most over the dashboard time range (selected features), in USD.',
+        description: `The ${TOP_USERS} users who spent most over the dashboard time range (selected features), in USD.`,
         unit: 'currencyUSD',
         w: 8,
         h: 10,
+        targets: [{ expr: topUsers, legend: '{{user}}', instant: true }],
+      }),
+    )
+    .withPanel(
+      timeseriesPanel({
+        title: `Spend rate by user (top ${TOP_USERS})`,
+        description: `Actual spend per user, in USD per hour, of the ${TOP_USERS} users who spent most over the dashboard time range (selected features; those of Top users by spend). They are ranked once, at the end of the range (topk … @ end()), so each keeps its line over the whole range; a plain topk would re-rank at every step and draw everyone who was ever in the top ${TOP_USERS}. Stacked: the top line is their combined rate, not all spend.`,
+        unit: 'currencyUSD',
+        axisLabel: 'USD per hour',
+        stack: 'normal',
+        min: 0,
+        w: 16,
+        h: 10,
         targets: [
           {
-            expr: `topk(10, ${inc(M.userCost, 'user')})`,
+            expr: `(${perHour(M.userCost, 'user')}) and on (user) ${topUsers}`,
             legend: '{{user}}',
-            instant: true,
           },
         ],
       }),
@@ -262,7 +282,7 @@ export function overviewDashboard(): dashboard.Dashboard {
           'Every cap the budget sidecar reports (global and features always, users at warning or over): spend in the current window against the limit. Warns at is the cap’s warn_at; orange from 80% (the default warn_at), red at 100%.',
         unit: 'currencyUSD',
         steps: CAP_STEPS,
-        w: 12,
+        w: 20,
         h: 10,
         labels: ['scope', 'subject', 'window'],
         columns: {
