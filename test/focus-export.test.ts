@@ -5,6 +5,7 @@
  * ledger and the report's totals.
  */
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -156,6 +157,16 @@ describe('llm-finops export focus --month 2026-11', () => {
       const tokens = Object.values(w.tokens).reduce((a, n) => a + n, 0);
       expect(Number(r!.ConsumedQuantity), key).toBe(tokens);
     }
+  });
+
+  it('--out writes the same CSV to a file, nothing to stdout', () => {
+    const dir = join(__dirname, '..', 'test-artifacts');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, 'focus-2026-11.csv');
+    expect(cli('export', 'focus', '--month', '2026-11', '--out', file)).toBe('');
+    expect(parse(readFileSync(file, 'utf8'), { columns: true, record_delimiter: '\r\n' })).toEqual(
+      rows,
+    );
   });
 
   it('totals equal the report of the same month; tokens equal Prometheus', async () => {

@@ -4,7 +4,7 @@
  * to the micro-dollar; text and Markdown carry the same ROI statement and tables.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -191,7 +191,7 @@ describe('llm-finops report --format html in headless Chromium', () => {
       '2026-11',
       '--format',
       'html',
-      '--output',
+      '--out',
       file,
     );
     expect(run.status, run.stderr).toBe(0);
@@ -255,6 +255,24 @@ describe('llm-finops report: other formats and errors', () => {
       expect(run.status, run.stderr).toBe(0);
       expect(run.stdout).toContain(report.roi);
       expect(run.stdout).toContain(history.scenario.ledger.topSpender.user);
+    }
+  });
+
+  it('--help names --out and durations as typed; -o and the former --output write the same', () => {
+    const help = cli('report', '--help').stdout;
+    expect(help).toContain('-o, --out <file>');
+    expect(help).toMatch(/--max-scrape-gap <duration>[^]*\(default: 10m\)/);
+    expect(help).toMatch(/--timeout <duration> +per query \(default: 2m\)/);
+    expect(help).not.toContain('--output');
+    const dir = join(__dirname, '..', 'test-artifacts');
+    mkdirSync(dir, { recursive: true });
+    for (const flag of ['-o', '--output']) {
+      const file = join(dir, `report-2026-11${flag}.json`);
+      const args = ['--month', '2026-11', '--format', 'json', flag, file];
+      const run = cli('report', '--prometheus', history.prom.url, ...args);
+      expect(run.status, run.stderr).toBe(0);
+      expect(run.stdout).toBe('');
+      expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(report);
     }
   });
 

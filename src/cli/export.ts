@@ -2,15 +2,16 @@ import type { Command } from 'commander';
 import { focusCsv, focusRows } from '../export/focus';
 import { DEFAULT_BASELINE_MODEL } from '../pricing/price-book';
 import {
+  addOutOptions,
   addPeriodOptions,
   periodOf,
   prometheusApi,
+  type OutOptions,
   type PeriodOptions,
   writeOutput,
 } from './prometheus-options';
 
-interface FocusCommandOptions extends PeriodOptions {
-  output?: string;
+interface FocusCommandOptions extends PeriodOptions, OutOptions {
   billingAccount?: string;
   baselineModel: string;
 }
@@ -23,8 +24,7 @@ export function registerExportCommand(program: Command): void {
     .description(
       'FinOps FOCUS 1.2 CSV: a row per day, provider, model and feature; ListCost = baseline, BilledCost = EffectiveCost = actual',
     );
-  addPeriodOptions(focus)
-    .option('-o, --output <file>', 'write to a file instead of stdout')
+  addOutOptions(addPeriodOptions(focus))
     .option('--billing-account <id>', 'BillingAccountId/Name (default: the provider)')
     .option(
       '--baseline-model <model>',
@@ -32,7 +32,7 @@ export function registerExportCommand(program: Command): void {
       process.env.LLM_FINOPS_BASELINE_MODEL ?? DEFAULT_BASELINE_MODEL,
     )
     .action(async (options: FocusCommandOptions) => {
-      await writeOutput('export focus', options.output, async () => {
+      await writeOutput('export focus', options, async () => {
         const rows = await focusRows(prometheusApi(options), periodOf(options, Date.now()), {
           gapMs: options.maxScrapeGap,
           billingAccount: options.billingAccount,

@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { parseDuration } from '../sidecar/config/schema';
 import { PrometheusApi, PrometheusQueryError } from '../prometheus/api';
 import { GRID_MS, PeriodError, monthPeriod, rangePeriod, type Period } from '../report/period';
@@ -16,12 +16,27 @@ export interface PeriodOptions {
   timeout: number;
 }
 
-const duration = (flag: string) => (value: string) => {
-  const ms = parseDuration(value);
-  if (ms === undefined || ms <= 0)
-    throw new InvalidArgumentError(`${flag}: expected a duration such as 90s, 10m, 2h`);
-  return ms;
-};
+/** Where a command writes: `--out` (DESIGN.md's name), or `--output`, its earlier name, hidden. */
+export interface OutOptions {
+  out?: string;
+  output?: string;
+}
+
+/**
+ * A duration option parsed to ms whose default is written as the user types it, so that --help
+ * shows "10m", not 600000.
+ */
+function durationOption(flags: string, description: string, fallback: string): Option {
+  const flag = flags.split(' ')[0]!;
+  return new Option(flags, description)
+    .argParser((value: string) => {
+      const ms = parseDuration(value);
+      if (ms === undefined || ms <= 0)
+        throw new InvalidArgumentError(`${flag}: expected a duration such as 90s, 10m, 2h`);
+      return ms;
+    })
+    .default(parseDuration(fallback), fallback);
+}
 
 /** Adds --prometheus, --month, --from/--to, --timezone, --max-scrape-gap and --timeout. */
 export function addPeriodOptions(command: Command): Command {
@@ -35,13 +50,21 @@ export function addPeriodOptions(command: Command): Command {
     .option('--from <date>', 'start: YYYY-MM-DD (local midnight) or an RFC 3339 time, inclusive')
     .option('--to <date>', 'end: YYYY-MM-DD (local midnight) or an RFC 3339 time, exclusive')
     .option('--timezone <tz>', 'IANA time zone of months and days', 'UTC')
-    .option(
-      '--max-scrape-gap <duration>',
-      'longest scrape gap bridged (as the sidecar)',
-      duration('--max-scrape-gap'),
-      10 * 60_000,
+    .addOption(
+      durationOption(
+        '--max-scrape-gap <duration>',
+        'longest scrape gap bridged (as the sidecar)',
+        '10m',
+      ),
     )
-    .option('--timeout <duration>', 'per query', duration('--timeout'), 120_000);
+    .addOption(durationOption('--timeout <duration>', 'per query', '2m'));
+}
+
+/** Adds -o/--out <file>, and --output as a hidden alias. */
+export function addOutOptions(command: Command): Command {
+  return command
+    .option('-o, --out <file>', 'write to a file instead of stdout')
+    .addOption(new Option('--output <file>').hideHelp().conflicts('out'));
 }
 
 /** The period the options name; without any, this month up to the last quarter hour. */
@@ -68,12 +91,12 @@ export function prometheusApi(options: PeriodOptions): PrometheusApi {
 }
 
 /**
- * Runs a command that reads Prometheus and writes `produce()`'s text to `output` or stdout. Bad
- * periods and unreachable or failing Prometheus end with exit code 2 and one line on stderr.
+ * Runs a command that reads Prometheus and writes `produce()`'s text to the --out file or stdout.
+ * Bad periods and unreachable or failing Prometheus end with exit code 2 and one line on stderr.
  */
 export async function writeOutput(
   command: string,
-  output: string | undefined,
+  options: OutOptions,
   produce: () => Promise<string>,
 ): Promise<void> {
   let text: string;
@@ -87,6 +110,7 @@ export async function writeOutput(
     }
     throw err;
   }
-  if (output) writeFileSync(output, text);
+  const file = options.out ?? options.output;
+  if (file) writeFileSync(file, text);
   else process.stdout.write(text);
 }

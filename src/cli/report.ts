@@ -6,9 +6,11 @@ import { renderMarkdown } from '../report/render/markdown';
 import { renderText } from '../report/render/text';
 import type { Report } from '../report/types';
 import {
+  addOutOptions,
   addPeriodOptions,
   periodOf,
   prometheusApi,
+  type OutOptions,
   type PeriodOptions,
   writeOutput,
 } from './prometheus-options';
@@ -20,9 +22,8 @@ const RENDERERS: Record<string, (r: Report) => string> = {
   html: renderHtml,
 };
 
-interface ReportOptions extends PeriodOptions {
+interface ReportOptions extends PeriodOptions, OutOptions {
   format: string;
-  output?: string;
   top: number;
   baselineModel: string;
 }
@@ -34,13 +35,12 @@ export function registerReportCommand(program: Command): void {
     .description(
       "a period's requests, cost against the baseline, savings, spend by feature, model and user, budgets and anomalies, from Prometheus",
     );
-  addPeriodOptions(command)
-    .addOption(
-      new Option('--format <format>', 'output format')
-        .choices(Object.keys(RENDERERS))
-        .default('text'),
-    )
-    .option('-o, --output <file>', 'write to a file instead of stdout')
+  addPeriodOptions(command).addOption(
+    new Option('--format <format>', 'output format')
+      .choices(Object.keys(RENDERERS))
+      .default('text'),
+  );
+  addOutOptions(command)
     .option('--top <n>', 'users listed', (v) => Number.parseInt(v, 10), 10)
     .option(
       '--baseline-model <model>',
@@ -49,7 +49,7 @@ export function registerReportCommand(program: Command): void {
     )
     .action(async (options: ReportOptions) => {
       const now = Date.now();
-      await writeOutput('report', options.output, async () => {
+      await writeOutput('report', options, async () => {
         const report = await buildReport(prometheusApi(options), periodOf(options, now), {
           baselineModel: options.baselineModel,
           topUsers: options.top,

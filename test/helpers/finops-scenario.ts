@@ -194,6 +194,11 @@ export interface FinopsLedger {
   anomalies: AnomalyWindow[];
   /** Unix seconds of the sample at which every app counter reads 0 (the restart). */
   restartAt: number;
+  /**
+   * USD a user spent in (from, to] (sample times), in one feature or all: the increase of
+   * llm_user_cost_usd_total between two samples (for per-step figures such as spend rates).
+   */
+  userCostIn(user: string, from: number, to: number, feature?: string): number;
 }
 
 /** One generated series: deltas per slot (counters) or values per sample (gauges, NaN = none). */
@@ -1161,6 +1166,34 @@ function buildLedger(list: Series[], ctx: LedgerContext): FinopsLedger {
     budgetSubjects[`${s.labels.scope}/${s.labels.state}`] = s.data[last] ?? NaN;
   const userRows = budgets.filter((b) => b.scope === 'user');
 
+  // Running sums (units) of each user cost series, made on first use: O(1) per interval.
+  const userSeries = of('llm_user_cost_usd_total');
+  const running = new Map<Series, Float64Array>();
+  const runningOf = (s: Series) => {
+    let r = running.get(s);
+    if (!r) {
+      r = new Float64Array(s.data.length);
+      for (let k = 1; k < r.length; k++) r[k] = (r[k - 1] ?? 0) + (s.data[k] ?? 0);
+      running.set(s, r);
+    }
+    return r;
+  };
+  const slotAt = (t: number) => {
+    const k = (t - ctx.start) / ctx.step;
+    if (!Number.isInteger(k) || k < 0 || k > ctx.slots) throw new Error(`${t}: not a sample time`);
+    return k;
+  };
+  const userCostIn = (user: string, from: number, to: number, feature?: string) => {
+    const [a, b] = [slotAt(from), slotAt(to)];
+    let units = 0;
+    for (const s of userSeries)
+      if (s.labels.user === user && (feature === undefined || s.labels.feature === feature)) {
+        const r = runningOf(s);
+        units += (r[b] ?? 0) - (r[a] ?? 0);
+      }
+    return usd(units);
+  };
+
   return {
     start: ctx.start,
     end: ctx.end,
@@ -1197,5 +1230,6 @@ function buildLedger(list: Series[], ctx: LedgerContext): FinopsLedger {
       .sort(),
     anomalies: ctx.anomalies,
     restartAt: ctx.restartAt,
+    userCostIn,
   };
 }
