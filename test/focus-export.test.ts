@@ -178,7 +178,7 @@ describe('llm-finops export focus --month 2026-11', () => {
       .filter((m) => m.cost_usd === 0 && m.baseline_cost_usd === 0)
       .reduce((a, m) => a + m.requests, 0);
     expect(unbilled).toBeGreaterThan(0);
-    expect(sum(rows, 'x_Requests')).toBe(report.requests.ok - unbilled);
+    expect(sum(rows, 'x_Requests')).toBe(report.requests_by_status.ok - unbilled);
     const tokens = await history.prom.query(
       'sum(increase(llm_tokens_total{model!="acme-search-ft-2"}[30d]))',
       history.end,

@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { IncreaseRow } from '../src/report/counter-increases';
 import type { Report } from '../src/report/types';
+import { usersBySpend } from '../src/report/users';
 import { freePort } from './helpers/child';
 import { startFinopsHistory, type FinopsHistory } from './helpers/finops-history';
 
@@ -57,7 +59,8 @@ describe('llm-finops report --format json', () => {
 
   it('requests, cost, baseline and savings equal the ledger', () => {
     const t = history.scenario.ledger.totals;
-    expect(report.requests).toEqual({
+    expect(report.requests).toBe(t.requests.total);
+    expect(report.requests_by_status).toEqual({
       ok: t.requests.ok,
       error: t.requests.error,
       denied: t.requests.denied,
@@ -118,8 +121,10 @@ describe('llm-finops report --format json', () => {
       expect(u.cost_usd).toBeCloseTo(ranked[i]![1], MICRO);
       expect(u.requests).toBe(l.userRequests[u.user]);
     });
-    expect(report.cache.savings_usd.prompt).toBeCloseTo(l.cacheSavings.prompt, MICRO);
-    expect(report.cache.savings_usd.response).toBeCloseTo(l.cacheSavings.response, MICRO);
+    const { prompt, response } = l.cacheSavings;
+    expect(report.cache_savings_usd).toBeCloseTo(prompt + response, MICRO);
+    expect(report.cache.savings_usd.prompt).toBeCloseTo(prompt, MICRO);
+    expect(report.cache.savings_usd.response).toBeCloseTo(response, MICRO);
     expect(report.cache.lookups).toEqual(l.cacheLookups);
     for (const o of report.outcomes) {
       expect(o.outcomes).toEqual(l.outcomes[o.feature]);
@@ -130,6 +135,26 @@ describe('llm-finops report --format json', () => {
     expect(
       Object.fromEntries(report.unpriced.map((u) => [`${u.provider}/${u.model}`, u.requests])),
     ).toEqual(l.unpriced);
+  });
+
+  it("top users' baseline: their cost per feature at the feature's baseline/cost ratio", () => {
+    const l = history.scenario.ledger;
+    const ratio = (feature: string) => {
+      const f = l.byFeature[feature];
+      return f && f.cost > 0 ? f.baseline / f.cost : 1;
+    };
+    const baselineOf = (user: string) =>
+      Object.entries(l.userCostByFeature[user]!).reduce((a, [f, c]) => a + c * ratio(f), 0);
+    for (const u of report.top_users) {
+      expect(u.baseline_method).toBe('feature_ratio');
+      expect(Math.abs(u.baseline_cost_usd - baselineOf(u.user)), u.user).toBeLessThan(1e-9);
+      expect(Math.abs(u.savings_usd - (baselineOf(u.user) - u.cost_usd)), u.user).toBeLessThan(
+        1e-9,
+      );
+    }
+    // Users' feature costs add up to the features' costs, so their baselines to the period's.
+    const all = Object.keys(l.userCostByFeature).reduce((a, u) => a + baselineOf(u), 0);
+    expect(all).toBeCloseTo(l.totals.baseline, MICRO);
   });
 
   it('days: each UTC day equals the ledger, the restart day included', () => {
@@ -295,5 +320,53 @@ describe('llm-finops report: other formats and errors', () => {
     const down = cli('report', '--prometheus', `http://127.0.0.1:${closed}`, '--month', '2026-11');
     expect(down.status).toBe(2);
     expect(down.stderr).toBe(`llm-finops report: http://127.0.0.1:${closed}: ECONNREFUSED\n`);
+  });
+});
+
+describe('usersBySpend', () => {
+  const row = (labels: Record<string, string>, total: number): IncreaseRow => ({
+    labels,
+    total,
+    daily: [],
+  });
+  const feature = (name: string, cost: number, baseline: number) => ({
+    feature: name,
+    requests: 1,
+    cost_usd: cost,
+    baseline_cost_usd: baseline,
+    savings_usd: baseline - cost,
+    share: null,
+  });
+
+  it("apportions by the feature's ratio; a feature that cost nothing keeps the user's cost", () => {
+    const users = usersBySpend(
+      [
+        row({ user: 'a', feature: 'chat' }, 1),
+        row({ user: 'a', feature: 'free' }, 0.5),
+        row({ user: 'a', feature: 'unseen' }, 0.25),
+        row({ user: 'b', feature: 'chat' }, 3),
+        row({ user: 'c', feature: 'chat' }, 0),
+      ],
+      [row({ user: 'a' }, 7)],
+      [feature('chat', 4, 40), feature('free', 0, 2)],
+    );
+    expect(users).toEqual([
+      {
+        user: 'b',
+        requests: 0,
+        cost_usd: 3,
+        baseline_cost_usd: 30,
+        savings_usd: 27,
+        baseline_method: 'feature_ratio',
+      },
+      {
+        user: 'a',
+        requests: 7,
+        cost_usd: 1.75,
+        baseline_cost_usd: 10.75,
+        savings_usd: 9,
+        baseline_method: 'feature_ratio',
+      },
+    ]);
   });
 });

@@ -6,6 +6,7 @@ import { counterIncreases, type IncreaseRow } from './counter-increases';
 import type { Period } from './period';
 import { roiStatement } from './roi';
 import type { Report, SpendRow } from './types';
+import { usersBySpend } from './users';
 
 export interface ReportOptions {
   /** The model named in the ROI statement (the app's LLM_FINOPS_BASELINE_MODEL). */
@@ -36,7 +37,7 @@ export async function buildReport(
       read('cacheLookups', ['result']),
       read('outcomes', ['feature', 'outcome']),
       read('unpricedRequests', ['provider', 'model']),
-      read('userCost', ['user']),
+      read('userCost', ['user', 'feature']),
       read('userRequests', ['user']),
     ]);
   const [anomalies, budgets] = await Promise.all([
@@ -100,12 +101,14 @@ export async function buildReport(
     counts[r.labels.outcome!] = (counts[r.labels.outcome!] ?? 0) + r.total;
     outcomeRows.set(r.labels.feature!, counts);
   }
-  const requestsByUser = new Map(userReqs.map((r) => [r.labels.user!, r.total]));
-  const spenders = userCost.filter((r) => r.total > 0);
+  const spenders = usersBySpend(userCost, userReqs, byFeature);
   const lookupsBy = (result: string) => total(lookups.filter((r) => r.labels.result === result));
   const hits = lookupsBy('hit');
   const misses = lookupsBy('miss');
   const savedBy = (cache: string) => total(cacheSavings.filter((r) => r.labels.cache === cache));
+  const saved = { prompt: savedBy('prompt'), response: savedBy('response') };
+  const byStatus = (status: string) => total(requests.filter((r) => r.labels.status === status));
+  const requestsByStatus = { ok: okCount, error: byStatus('error'), denied: byStatus('denied') };
 
   const daily = period.days.map((day, i) => {
     const sumDay = (rows: readonly IncreaseRow[]) =>
@@ -139,18 +142,16 @@ export async function buildReport(
       timezone: period.timezone,
     },
     baseline_model: options.baselineModel,
-    requests: {
-      ok: okCount,
-      error: total(requests.filter((r) => r.labels.status === 'error')),
-      denied: total(requests.filter((r) => r.labels.status === 'denied')),
-    },
+    requests: requestsByStatus.ok + requestsByStatus.error + requestsByStatus.denied,
+    requests_by_status: requestsByStatus,
     cost_usd: costUsd,
     baseline_cost_usd: baselineUsd,
     savings_usd: savingsUsd,
     savings_ratio: figures.savingsRatio,
     roi: roiStatement(figures),
+    cache_savings_usd: saved.prompt + saved.response,
     cache: {
-      savings_usd: { prompt: savedBy('prompt'), response: savedBy('response') },
+      savings_usd: saved,
       lookups: { hit: hits, miss: misses },
       hit_ratio: ratio(hits, hits + misses),
     },
@@ -158,14 +159,8 @@ export async function buildReport(
     by_model: spendBy(['provider', 'model', 'tier'] as const),
     by_tier: spendBy(['tier'] as const),
     top_users: spenders
-      .sort((a, b) => b.total - a.total || a.labels.user!.localeCompare(b.labels.user!))
       .slice(0, options.topUsers)
-      .map((r) => ({
-        user: r.labels.user!,
-        cost_usd: r.total,
-        requests: requestsByUser.get(r.labels.user!) ?? 0,
-        share: ratio(r.total, costUsd),
-      })),
+      .map((u) => ({ ...u, share: ratio(u.cost_usd, costUsd) })),
     users_with_spend: spenders.length,
     outcomes: [...outcomeRows]
       .sort(([a], [b]) => a.localeCompare(b))

@@ -9,8 +9,14 @@ export interface Report {
   readonly period: { readonly from: string; readonly to: string; readonly timezone: string };
   /** The model whose rates price the baseline ("what it would have cost"). */
   readonly baseline_model: string;
-  /** LLM calls by status (`ok` calls are the priced ones). */
-  readonly requests: { readonly ok: number; readonly error: number; readonly denied: number };
+  /** LLM calls of any status: requests_by_status.ok + error + denied. */
+  readonly requests: number;
+  /** LLM calls by status: `ok` ones are priced, and the ROI statement and the rows count them. */
+  readonly requests_by_status: {
+    readonly ok: number;
+    readonly error: number;
+    readonly denied: number;
+  };
   /** Actual cost of the period. */
   readonly cost_usd: number;
   /** What the same tokens would have cost at the baseline model's rates. */
@@ -21,6 +27,8 @@ export interface Report {
   readonly savings_ratio: number | null;
   /** The one-line ROI statement. */
   readonly roi: string;
+  /** USD saved by caching: cache.savings_usd.prompt + cache.savings_usd.response. */
+  readonly cache_savings_usd: number;
   /** Caching: USD saved by provider prompt caches and the app's response cache, and lookups. */
   readonly cache: {
     readonly savings_usd: { readonly prompt: number; readonly response: number };
@@ -69,9 +77,17 @@ export interface SpendRow {
 
 export interface UserRow {
   readonly user: string;
-  readonly cost_usd: number;
-  /** Calls of any status. */
+  /** Calls sent to the provider, `ok` or `error` (a budget denial is not counted per user). */
   readonly requests: number;
+  readonly cost_usd: number;
+  /** Apportioned, not measured: see baseline_method. */
+  readonly baseline_cost_usd: number;
+  readonly savings_usd: number;
+  /**
+   * `feature_ratio`: per-user metrics carry no baseline, so each feature's cost is scaled by that
+   * feature's baseline/cost ratio (exact when the user's model mix in a feature is the feature's).
+   */
+  readonly baseline_method: 'feature_ratio';
   readonly share: number | null;
 }
 

@@ -160,6 +160,8 @@ export interface FinopsLedger {
   byTier: Record<string, SpendFigures>;
   /** increase of llm_user_cost_usd_total by user, USD. */
   userCost: Record<string, number>;
+  /** increase of llm_user_cost_usd_total by user, then feature, USD. */
+  userCostByFeature: Record<string, Record<string, number>>;
   /** increase of llm_user_requests_total by user (ok + error; denied calls are not counted). */
   userRequests: Record<string, number>;
   /** The user with the highest cost and that cost. */
@@ -1102,6 +1104,12 @@ function buildLedger(list: Series[], ctx: LedgerContext): FinopsLedger {
   };
   const userCostUnits = byLabel('llm_user_cost_usd_total', 'user');
   const userCost = Object.fromEntries([...userCostUnits].map(([u, n]) => [u, usd(n)]));
+  const userCostByFeature: Record<string, Record<string, number>> = {};
+  for (const s of of('llm_user_cost_usd_total')) {
+    const byFeature = (userCostByFeature[s.labels.user ?? ''] ??= {});
+    const f = s.labels.feature ?? '';
+    byFeature[f] = (byFeature[f] ?? 0) + usd(sum(s));
+  }
   let top = { user: '', cost: -1 };
   for (const [user, cost] of Object.entries(userCost)) if (cost > top.cost) top = { user, cost };
   const savings = byLabel('llm_cache_savings_usd_total', 'cache');
@@ -1204,6 +1212,7 @@ function buildLedger(list: Series[], ctx: LedgerContext): FinopsLedger {
     byModel: all.byModel,
     byTier: all.byTier,
     userCost,
+    userCostByFeature,
     userRequests: Object.fromEntries(byLabel('llm_user_requests_total', 'user')),
     topSpender: top,
     tokens: all.tokens,

@@ -37,12 +37,14 @@ export function reportTables(r: Report): Table[] {
       head: ['', ''],
       numeric: [false, true],
       rows: [
-        ['Successful LLM calls', count(r.requests.ok)],
-        ['Failed calls', count(r.requests.error)],
-        ['Denied by budget (402)', count(r.requests.denied)],
+        ['LLM calls (any status)', count(r.requests)],
+        ['Successful calls', count(r.requests_by_status.ok)],
+        ['Failed calls', count(r.requests_by_status.error)],
+        ['Denied by budget (402)', count(r.requests_by_status.denied)],
         ['Actual cost', usd(r.cost_usd)],
         [`At ${r.baseline_model} rates`, usd(r.baseline_cost_usd)],
         ['Saved by routing', `${usd(r.savings_usd)} (${share(r.savings_ratio)})`],
+        ['Saved by caching', usd(r.cache_savings_usd)],
         ['Saved by prompt caching', usd(r.cache.savings_usd.prompt)],
         ['Saved by the response cache', usd(r.cache.savings_usd.response)],
         ['Response-cache hit rate', share(r.cache.hit_ratio)],
@@ -64,12 +66,12 @@ export function reportTables(r: Report): Table[] {
       ['tier'],
       r.by_tier.map((s) => ({ key: [s.tier], s })),
     ),
-    {
-      title: 'Top users',
-      head: ['user', 'cost', 'calls', 'share'],
-      numeric: [false, true, true, true],
-      rows: r.top_users.map((u) => [u.user, usd(u.cost_usd), count(u.requests), share(u.share)]),
-    },
+    // Users' requests include failed calls, and their baseline is apportioned by feature.
+    spend(
+      'Top users (baseline apportioned by feature)',
+      ['user'],
+      r.top_users.map((s) => ({ key: [s.user], s })),
+    ),
     {
       title: 'Cost per outcome',
       head: ['feature', 'outcomes', 'cost', 'per success'],
