@@ -102,8 +102,13 @@ describe('llm-finops report --format json', () => {
       expect(m.baseline_cost_usd, m.model).toBeCloseTo(want.baseline, MICRO);
       expect(m.requests, m.model).toBe(want.requests.ok);
     }
+    expect(report.by_tier.map((t) => t.tier).sort()).toEqual(Object.keys(l.byTier).sort());
     for (const t of report.by_tier) {
-      expect(t.cost_usd, t.tier).toBeCloseTo(l.byTier[t.tier]!.cost, MICRO);
+      const want = l.byTier[t.tier]!;
+      expect(t.cost_usd, t.tier).toBeCloseTo(want.cost, MICRO);
+      expect(t.baseline_cost_usd, t.tier).toBeCloseTo(want.baseline, MICRO);
+      expect(t.savings_usd, t.tier).toBeCloseTo(want.savings, MICRO);
+      expect(t.requests, t.tier).toBe(want.requests.ok);
     }
   });
 
@@ -126,6 +131,8 @@ describe('llm-finops report --format json', () => {
     expect(report.cache.savings_usd.prompt).toBeCloseTo(prompt, MICRO);
     expect(report.cache.savings_usd.response).toBeCloseTo(response, MICRO);
     expect(report.cache.lookups).toEqual(l.cacheLookups);
+    const { hit, miss } = l.cacheLookups;
+    expect(report.cache.hit_ratio).toBeCloseTo(hit / (hit + miss), 12);
     for (const o of report.outcomes) {
       expect(o.outcomes).toEqual(l.outcomes[o.feature]);
       if (l.costPerSuccess[o.feature] !== undefined)
@@ -192,6 +199,19 @@ describe('llm-finops report --format json', () => {
     const l = history.scenario.ledger;
     expect(report.budgets.available).toBe(true);
     expect(report.budgets.as_of).toBe('2026-11-30T23:59:59.000Z');
+    const caps = new Map(
+      report.budgets.caps.map((c) => [`${c.scope}/${c.subject}/${c.window}`, c]),
+    );
+    // The sample before `end`: the last one up to 1 s before it.
+    expect([...caps.keys()].sort()).toEqual(
+      l.budgetsBeforeEnd.map((b) => `${b.scope}/${b.subject}/${b.window}`).sort(),
+    );
+    for (const b of l.budgetsBeforeEnd) {
+      const cap = caps.get(`${b.scope}/${b.subject}/${b.window}`)!;
+      expect(cap.limit_usd, b.subject).toBe(b.limit);
+      expect(cap.spent_usd, b.subject).toBeCloseTo(b.spent, MICRO);
+      expect(cap.state, b.subject).toBe(b.state);
+    }
     const over = report.budgets.caps.filter((c) => c.scope === 'user' && c.state === 'exceeded');
     expect(over.map((c) => c.subject).sort()).toEqual([...l.usersOverCap].sort());
     expect(report.budgets.users).toEqual({

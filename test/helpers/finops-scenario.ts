@@ -186,6 +186,8 @@ export interface FinopsLedger {
   caps: ScenarioCap[];
   /** Sidecar gauge rows at `end` (global and features always, users at warning or over). */
   budgets: BudgetRow[];
+  /** The same at the sample before `end`: what the report reads "just before the period ends". */
+  budgetsBeforeEnd: BudgetRow[];
   /** llm_budget_subjects at `end`: `${scope}/${state}` -> count (month window). */
   budgetSubjects: Record<string, number>;
   /** Users at or over their cap at `end`. */
@@ -1147,30 +1149,31 @@ function buildLedger(list: Series[], ctx: LedgerContext): FinopsLedger {
     });
   }
 
-  // Budget gauges at the last sample.
+  // Budget gauges at the last sample (and the one before, what a reader just before `end` sees).
   const last = ctx.slots;
-  const budgets: BudgetRow[] = [];
   const budgetSubjects: Record<string, number> = {};
-  const gaugeAt = (name: string) =>
-    list.filter((s) => s.name === name && !Number.isNaN(s.data[last] ?? NaN));
-  for (const s of gaugeAt('llm_budget_limit_usd')) {
-    const l = s.labels;
-    const find = (n: string) =>
-      list.find((x) => x.name === n && x.labelText === s.labelText)?.data[last] ?? NaN;
-    const limit = s.data[last] ?? NaN;
-    const spent = find('llm_budget_spent_usd');
-    const warn = find('llm_budget_warn_usd');
-    budgets.push({
-      scope: l.scope as BudgetRow['scope'],
-      subject: l.subject ?? '',
-      window: l.window ?? '',
-      limit,
-      warn,
-      spent,
-      state: spent >= limit ? 'exceeded' : spent >= warn ? 'warning' : 'ok',
+  const gaugeAt = (name: string, k: number) =>
+    list.filter((s) => s.name === name && !Number.isNaN(s.data[k] ?? NaN));
+  const budgetRowsAt = (k: number): BudgetRow[] =>
+    gaugeAt('llm_budget_limit_usd', k).map((s) => {
+      const l = s.labels;
+      const find = (n: string) =>
+        list.find((x) => x.name === n && x.labelText === s.labelText)?.data[k] ?? NaN;
+      const limit = s.data[k] ?? NaN;
+      const spent = find('llm_budget_spent_usd');
+      const warn = find('llm_budget_warn_usd');
+      return {
+        scope: l.scope as BudgetRow['scope'],
+        subject: l.subject ?? '',
+        window: l.window ?? '',
+        limit,
+        warn,
+        spent,
+        state: spent >= limit ? 'exceeded' : spent >= warn ? 'warning' : 'ok',
+      };
     });
-  }
-  for (const s of gaugeAt('llm_budget_subjects'))
+  const budgets = budgetRowsAt(last);
+  for (const s of gaugeAt('llm_budget_subjects', last))
     budgetSubjects[`${s.labels.scope}/${s.labels.state}`] = s.data[last] ?? NaN;
   const userRows = budgets.filter((b) => b.scope === 'user');
 
@@ -1228,6 +1231,7 @@ function buildLedger(list: Series[], ctx: LedgerContext): FinopsLedger {
     daily,
     caps: [...SCENARIO_CAPS],
     budgets,
+    budgetsBeforeEnd: budgetRowsAt(last - 1),
     budgetSubjects,
     usersOverCap: userRows
       .filter((b) => b.state === 'exceeded')
