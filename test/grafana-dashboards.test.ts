@@ -139,8 +139,8 @@ const PLAN: Record<string, { title: string; panels: string[] }> = {
   'llm-finops-anomalies': { title: 'LLM anomalies', panels: ['Firing alerts'] },
 };
 
-/** Fixed windows allowed where the meaning needs them (the alerts' 1h, 1d, 1w; daily bars). */
-const FIXED_WINDOWS = ['1h', '1d', '1w'];
+/** Fixed windows allowed where the meaning needs them (the alerts' 15m, 1h, 1d, 1w; daily bars). */
+const FIXED_WINDOWS = ['15m', '1h', '1d', '1w'];
 /** The whole range evaluated at its end: the same figure at every step of a range query. */
 const AT_END = '$__range @ end()';
 /** A window with its `@ end()` if any, as written in AT_END. */

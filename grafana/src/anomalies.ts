@@ -292,17 +292,18 @@ const ROWS: { title: string; panels: AlertPanel[] }[] = [
       },
       {
         alert: 'LlmTelemetryAbsent',
-        signal: 'up{job="llm-app"} == 1',
+        signal: `absent_over_time(${M.requests}[15m])`,
         title: 'Telemetry received',
         description:
-          'LLM calls per second received from the app, and how many llm-app scrape targets are up. The alert fires when no llm-app target is up or no llm_requests_total sample arrived for 15 minutes.',
+          'LLM calls per second received from the apps (scraped or through the Collector), and 1 when no llm_requests_total sample arrived for 15 minutes (0 otherwise): the alert fires after 5 minutes at 1.',
         unit: 'reqps',
         unitByQuery: { B: 'short' },
         targets: [
           { expr: `sum (rate(${M.requests}[$__rate_interval]))`, legend: 'requests/s' },
           {
-            expr: 'count(up{job="llm-app"} == 1) or on () vector(0)',
-            legend: 'llm-app targets up',
+            // 0 while samples arrive: absent_over_time alone returns nothing then.
+            expr: `absent_over_time(${M.requests}[15m]) or on () vector(0)`,
+            legend: 'no telemetry for 15m',
           },
         ],
       },
