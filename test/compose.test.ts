@@ -10,13 +10,18 @@
  *   every absolute path a command names is mounted, every file a Dockerfile COPYs exists;
  * - ports: only grafana and demo-app publish, and what they publish is what they listen on;
  * - addresses: every URL or host:port one service uses to reach another (environment, command
- *   arguments, health checks, Prometheus scrape and Alertmanager targets, Grafana datasources,
- *   the Collector's exporters, demo/budgets.yaml's prometheus.url) names a service of the file,
+ *   arguments, health checks, Prometheus scrape and Alertmanager targets, every URL of the
+ *   Alertmanager config (its receivers), Grafana datasources, the Collector's exporters,
+ *   demo/budgets.yaml's prometheus.url) names a service of the file,
  *   a port that service listens on (read from its command, environment or config), bound on
  *   all interfaces; what a service calls at start-up is in its depends_on, healthy first;
  * - configs: promtool and amtool accept the mounted Prometheus and Alertmanager configs laid out
- *   as in the containers; the Collector's pipelines use defined components; the sidecar's
+ *   as in the containers; compose/alertmanager.yml is prometheus/alertmanager.yml generated for
+ *   the alert-receiver service; the Collector's pipelines use defined components; the sidecar's
  *   budgets file passes the sidecar's own validation;
+ * - alert delivery, natively: the alert-receiver service's command and health check run here,
+ *   and a real Alertmanager with compose/alertmanager.yml (the service name resolved to it)
+ *   delivers an alert that the receiver logs;
  * - entry points: every dist/*.js a command runs has its TypeScript source in the build and in
  *   the image.
  *
@@ -42,7 +47,9 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadBudgetConfig } from '../src/sidecar/config/load';
-import { ROOT } from './helpers/child';
+import { startAlertmanager } from './helpers/alertmanager';
+import { freePort, ROOT, startNode } from './helpers/child';
+import { COMPOSE_WEBHOOK_URL, composeAlertmanagerConfig } from './helpers/compose-alertmanager';
 
 interface Service {
   image?: string;
@@ -63,6 +70,7 @@ const SERVICES = [
   'otel-collector',
   'prometheus',
   'alertmanager',
+  'alert-receiver',
   'grafana',
   'sidecar',
   'fake-provider',
@@ -166,6 +174,15 @@ function mountOf(path: string): { service: string; target: string } {
     }
   }
   throw new Error(`${path} is not mounted by any service`);
+}
+
+/** The repository file that `service` mounts at container path `target`. */
+function sourceOf(service: string, target: string): string {
+  for (const m of mounts(compose.services[service]!)) {
+    if (m.bind && (target === m.target || target.startsWith(`${m.target}/`)))
+      return join(m.source, relative(m.target, target));
+  }
+  throw new Error(`${service}: nothing mounted at ${target}`);
 }
 
 /** Value of `--flag=value` or `--flag value` in a command. */
@@ -277,6 +294,20 @@ function prometheusConfig(): PrometheusConfig {
   return parse(readRepo('compose/prometheus.yml')) as PrometheusConfig;
 }
 
+/** The Alertmanager config compose runs (the host file mounted at its --config.file). */
+function alertmanagerConfigFile(): string {
+  const target = flag(compose.services.alertmanager?.command, '--config.file');
+  if (!target) throw new Error('alertmanager: no --config.file');
+  return sourceOf('alertmanager', target);
+}
+
+/** Every http(s) URL among the string values of a parsed config, with its key path. */
+function urlsIn(node: unknown, path = ''): [string, string][] {
+  if (typeof node === 'string') return /^https?:\/\//.test(node) ? [[path, node]] : [];
+  if (node === null || typeof node !== 'object') return [];
+  return Object.entries(node).flatMap(([key, value]) => urlsIn(value, `${path}.${key}`));
+}
+
 function grafanaDatasourceFiles(): string[] {
   const dir = join(ROOT, 'grafana', 'provisioning', 'datasources');
   if (!existsSync(dir)) return [];
@@ -309,6 +340,11 @@ function references(): Reference[] {
     for (const target of (am.static_configs ?? []).flatMap((s) => s.targets)) {
       refs.push(...addressReference('prometheus', 'alerting target', target, false));
     }
+  }
+
+  // Alertmanager calls its receivers (commented-out ones are not in the parsed config).
+  for (const [where, url] of urlsIn(parse(readFileSync(alertmanagerConfigFile(), 'utf8')))) {
+    refs.push(...urlReference('alertmanager', `config ${where}`, url, false));
   }
 
   for (const file of grafanaDatasourceFiles()) {
@@ -379,7 +415,7 @@ describe('docker-compose.yml', () => {
     expect(bases.get('otel-collector')).toContainEqual(
       expect.stringMatching(/^otel\/opentelemetry-collector-contrib:\d+\.\d+\.\d+$/),
     );
-    for (const name of ['sidecar', 'fake-provider', 'demo-app', 'traffic']) {
+    for (const name of ['sidecar', 'fake-provider', 'demo-app', 'traffic', 'alert-receiver']) {
       expect(bases.get(name), name).toEqual([
         expect.stringMatching(/^node:20\.\d+\.\d+-bookworm-slim$/),
       ]);
@@ -493,6 +529,7 @@ describe('docker-compose.yml', () => {
       'prometheus->otel-collector:8889',
       'prometheus->sidecar:8787',
       'prometheus->alertmanager:9093',
+      'alertmanager->alert-receiver:9095',
     ]) {
       expect([...links]).toContain(link);
     }
@@ -549,12 +586,19 @@ describe('configs the stack mounts', () => {
     expect(run.stdout).toContain(`SUCCESS: ${files.length} rule files found`);
   });
 
+  it('Alertmanager: compose/alertmanager.yml is prometheus/alertmanager.yml generated for alert-receiver', async () => {
+    expect(alertmanagerConfigFile()).toBe(join(ROOT, 'compose', 'alertmanager.yml'));
+    const generated = composeAlertmanagerConfig();
+    expect(generated).toContain(`url: ${COMPOSE_WEBHOOK_URL}`);
+    await expect(generated).toMatchFileSnapshot('../compose/alertmanager.yml');
+  });
+
   it('Alertmanager: amtool accepts the mounted config with its templates where it mounts them', () => {
-    const config = mountOf('prometheus/alertmanager.yml');
+    const config = mountOf('compose/alertmanager.yml');
     expect(config.service).toBe('alertmanager');
     expect(flag(compose.services.alertmanager!.command, '--config.file')).toBe(config.target);
     const root = join(work, 'alertmanager');
-    cpSync(join(ROOT, 'prometheus', 'alertmanager.yml'), join(root, 'alertmanager.yml'));
+    cpSync(join(ROOT, 'compose', 'alertmanager.yml'), join(root, 'alertmanager.yml'));
     const templates = mountOf('prometheus/templates');
     cpSync(
       join(ROOT, 'prometheus', 'templates'),
@@ -563,7 +607,7 @@ describe('configs the stack mounts', () => {
         recursive: true,
       },
     );
-    const doc = parse(readRepo('prometheus/alertmanager.yml')) as { templates?: string[] };
+    const doc = parse(readRepo('compose/alertmanager.yml')) as { templates?: string[] };
     for (const pattern of doc.templates ?? []) {
       expect(resolve(dirname(config.target), dirname(pattern)), pattern).toBe(templates.target);
     }
@@ -698,7 +742,7 @@ describe('the Node image', () => {
         expect(copied, `${source} is copied into the image`).toContain(top);
       }
     }
-    expect(entries).toBe(5);
+    expect(entries).toBe(6);
     expect(missing, 'entry point sources not in the repo').toEqual([]);
   });
 
@@ -718,4 +762,63 @@ describe('the Node image', () => {
     expect(checked).toBeGreaterThan(100);
     expect(outside).toEqual([]);
   });
+});
+
+describe('alert delivery, natively', () => {
+  it("Alertmanager with compose/alertmanager.yml delivers to the alert-receiver service's command", async () => {
+    const service = compose.services['alert-receiver']!;
+    const [program, ...args] = service.command ?? [];
+    expect(program).toBe('node');
+    const listen = { host: flag(args, '--host'), port: flag(args, '--port') };
+    expect(listen).toEqual({ host: '0.0.0.0', port: new URL(COMPOSE_WEBHOOK_URL).port });
+    // The compose command on a free loopback port (9095 may be taken here).
+    const port = String(await freePort());
+    const native = args.map((a, i) =>
+      args[i - 1] === '--port' ? port : args[i - 1] === '--host' ? '127.0.0.1' : a,
+    );
+    const receiver = startNode(native, {});
+    let am: Awaited<ReturnType<typeof startAlertmanager>> | undefined;
+    try {
+      await receiver.waitFor('listening on');
+      // Its health check, as compose runs it.
+      const [, tool, ...check] = service.healthcheck?.test ?? [];
+      expect(tool).toBe('node');
+      const health = spawnSync(
+        process.execPath,
+        check.map((a) => a.replace(':9095', `:${port}`)),
+        {
+          encoding: 'utf8',
+          timeout: 10_000,
+        },
+      );
+      expect(health.status, health.stderr).toBe(0);
+      // The mounted config, the service name resolved to the receiver, templates by absolute
+      // path, the first notification after 1 s instead of the route's group_wait.
+      const config = readRepo('compose/alertmanager.yml')
+        .replaceAll(new URL(COMPOSE_WEBHOOK_URL).origin, `http://127.0.0.1:${port}`)
+        .replace(/^(\s*)group_wait: \S+/gm, '$1group_wait: 1s')
+        .replace('- templates/*.tmpl', `- ${join(ROOT, 'prometheus', 'templates', '*.tmpl')}`);
+      expect(config).not.toContain('alert-receiver:');
+      am = await startAlertmanager(config);
+      await am.postAlerts([
+        {
+          labels: {
+            alertname: 'LlmBudgetExceeded',
+            severity: 'critical',
+            scope: 'user',
+            subject: 'alice',
+            window: 'day',
+          },
+          annotations: { summary: 'LLM budget exceeded: user "alice".' },
+        },
+      ]);
+      await receiver.waitFor(
+        'pager: FIRING LlmBudgetExceeded scope=user severity=critical subject=alice window=day - LLM budget exceeded: user "alice".',
+        20_000,
+      );
+    } finally {
+      await am?.stop();
+      await receiver.stop();
+    }
+  }, 40_000);
 });
