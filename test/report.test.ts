@@ -59,7 +59,7 @@ describe('llm-finops report --format json', () => {
 
   it('requests, cost, baseline and savings equal the ledger', () => {
     const t = history.scenario.ledger.totals;
-    expect(report.requests).toBe(t.requests.total);
+    expect(report.requests).toBe(t.requests.ok);
     expect(report.requests_by_status).toEqual({
       ok: t.requests.ok,
       error: t.requests.error,

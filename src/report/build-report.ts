@@ -142,7 +142,7 @@ export async function buildReport(
       timezone: period.timezone,
     },
     baseline_model: options.baselineModel,
-    requests: requestsByStatus.ok + requestsByStatus.error + requestsByStatus.denied,
+    requests: okCount,
     requests_by_status: requestsByStatus,
     cost_usd: costUsd,
     baseline_cost_usd: baselineUsd,

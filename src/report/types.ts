@@ -9,7 +9,7 @@ export interface Report {
   readonly period: { readonly from: string; readonly to: string; readonly timezone: string };
   /** The model whose rates price the baseline ("what it would have cost"). */
   readonly baseline_model: string;
-  /** LLM calls of any status: requests_by_status.ok + error + denied. */
+  /** Successful (priced) LLM calls, as the ROI statement, the rows and the days count them. */
   readonly requests: number;
   /** LLM calls by status: `ok` ones are priced, and the ROI statement and the rows count them. */
   readonly requests_by_status: {

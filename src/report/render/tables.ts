@@ -37,8 +37,7 @@ export function reportTables(r: Report): Table[] {
       head: ['', ''],
       numeric: [false, true],
       rows: [
-        ['LLM calls (any status)', count(r.requests)],
-        ['Successful calls', count(r.requests_by_status.ok)],
+        ['Successful calls', count(r.requests)],
         ['Failed calls', count(r.requests_by_status.error)],
         ['Denied by budget (402)', count(r.requests_by_status.denied)],
         ['Actual cost', usd(r.cost_usd)],
