@@ -7,11 +7,22 @@ import { parse } from 'yaml';
 import { startAlertReceiver, type WebhookPayload } from '../demo/stack/alert-receiver';
 import { alertmanagerConfig, SHIPPED_WEBHOOK_URL } from '../demo/stack/alertmanager';
 import { writeRules } from '../demo/stack/rules';
+import { windowSchema } from '../src/sidecar/config/schema';
 import { shippedAlerts } from './helpers/alert-rules';
-import { startAlertmanager, type AlertmanagerServer } from './helpers/alertmanager';
-import { ROOT } from './helpers/child';
+import {
+  startAlertmanager,
+  type AlertmanagerServer,
+  type PostableAlert,
+} from './helpers/alertmanager';
+import { freePort, ROOT } from './helpers/child';
 import { startPrometheus, type PrometheusServer } from './helpers/prometheus';
-import { startStaticMetrics, type StaticMetrics } from './helpers/sidecar';
+import {
+  costExposition,
+  startSidecar,
+  startStaticMetrics,
+  type SidecarChild,
+  type StaticMetrics,
+} from './helpers/sidecar';
 
 /**
  * prometheus/alertmanager.yml and prometheus/templates/:
@@ -21,8 +32,8 @@ import { startStaticMetrics, type StaticMetrics } from './helpers/sidecar';
  *   replaced, Slack uncommented towards the test) fed through its API: payloads, grouping by
  *   alertname and feature, both inhibition rules, Slack messages from the templates;
  * - fully end to end: a real Prometheus with the shipped rules (only `for:` shortened) scrapes
- *   budget metrics as the sidecar exports them and fires to that Alertmanager; delivered and
- *   resolved notifications are asserted.
+ *   the real budget sidecar, which reads the app's spend from that Prometheus, and fires to that
+ *   Alertmanager; delivered and resolved (cap raised, config reloaded) notifications are asserted.
  */
 
 const CONFIG = join(ROOT, 'prometheus', 'alertmanager.yml');
@@ -168,8 +179,8 @@ function renderConfig(url: string, shipped = readFileSync(CONFIG, 'utf8')): stri
 }
 
 const budgetAnnotations = (subject: string, what: string) => ({
-  summary: `User ${subject} ${what} their 1d budget`,
-  description: `User ${subject} has spent $12.50 of their $10.00 1d budget.`,
+  summary: `User ${subject} ${what} their day budget`,
+  description: `User ${subject} has spent $12.50 of their $10.00 day budget.`,
   runbook_url: 'https://example.com/prometheus/runbook.md#llmbudgetexceeded',
 });
 
@@ -210,8 +221,8 @@ describe('end to end: Alertmanager delivers to a webhook, with inhibition', () =
     );
     expect(withSlack).toContain(`slack_api_url: ${hook.slackUrl}`);
     am = await startAlertmanager(renderConfig(hook.url, withSlack));
-    const budget = { scope: 'user', window: '1d' };
-    await am.postAlerts([
+    const budget = { scope: 'user', window: 'day' };
+    const alerts: PostableAlert[] = [
       {
         labels: {
           alertname: 'LlmBudgetExceeded',
@@ -235,7 +246,7 @@ describe('end to end: Alertmanager delivers to a webhook, with inhibition', () =
           alertname: 'LlmBudgetWarning',
           severity: 'warning',
           scope: 'user',
-          window: '30d',
+          window: 'month',
           subject: 'alice',
         },
         annotations: budgetAnnotations('alice', 'is near'),
@@ -290,10 +301,14 @@ describe('end to end: Alertmanager delivers to a webhook, with inhibition', () =
         annotations: { summary: `probe ${feature} ${model}`, description: 'x', runbook_url: 'x' },
       })),
       {
-        labels: { alertname: 'LlmRunawayUser', severity: 'critical', subject: 'carol' },
+        labels: { alertname: 'LlmRunawayUser', severity: 'warning', user: 'carol' },
         annotations: { summary: 'runaway', description: 'x', runbook_url: 'x' },
       },
-    ]);
+    ];
+    // Budget windows as the sidecar names them (day, week, month or <N>h).
+    for (const a of alerts)
+      if (a.labels.window) expect(windowSchema.parse(a.labels.window)).toBe(a.labels.window);
+    await am.postAlerts(alerts);
   });
 
   afterAll(async () => {
@@ -321,7 +336,7 @@ describe('end to end: Alertmanager delivers to a webhook, with inhibition', () =
       severity: 'critical',
       scope: 'user',
       subject: 'alice',
-      window: '1d',
+      window: 'day',
     });
     expect(a.annotations).toEqual(budgetAnnotations('alice', 'exceeded'));
     expect(p.commonAnnotations).toEqual(a.annotations);
@@ -334,7 +349,7 @@ describe('end to end: Alertmanager delivers to a webhook, with inhibition', () =
           ({ a }) =>
             `${a.labels.subject}/${a.labels.window}${a.labels.environment ? ` (${a.labels.environment})` : ''}`,
         ),
-      ).toEqual(expect.arrayContaining(['bob/1d', 'alice/30d', 'alice/1d (staging)'])),
+      ).toEqual(expect.arrayContaining(['bob/day', 'alice/month', 'alice/day (staging)'])),
     );
     // Two more group intervals: the inhibited alert would have been sent by now.
     await new Promise((r) => setTimeout(r, 2_500));
@@ -347,13 +362,13 @@ describe('end to end: Alertmanager delivers to a webhook, with inhibition', () =
             `${a.labels.subject}/${a.labels.window}${a.labels.environment ? ` (${a.labels.environment})` : ''}`,
         )
         .sort(),
-    ).toEqual(['alice/1d (staging)', 'alice/30d', 'bob/1d']);
+    ).toEqual(['alice/day (staging)', 'alice/month', 'bob/day']);
     const state = await am.alerts();
     const aliceWarning = state.find(
       (a) =>
         a.labels.alertname === 'LlmBudgetWarning' &&
         a.labels.subject === 'alice' &&
-        a.labels.window === '1d' &&
+        a.labels.window === 'day' &&
         !a.labels.environment,
     );
     expect(aliceWarning?.status.state).toBe('suppressed');
@@ -371,14 +386,14 @@ describe('end to end: Alertmanager delivers to a webhook, with inhibition', () =
       .find((a) => a.title.includes('LlmBudgetExceeded'));
     expect(exceeded).toMatchObject({
       channel: '#llm-finops-oncall',
-      title: '[FIRING:1] LlmBudgetExceeded subject=alice (window 1d)',
+      title: '[FIRING:1] LlmBudgetExceeded subject=alice (window day)',
       title_link: 'https://grafana.example.com/d/llm-finops-overview/finops-overview',
     });
     const annotations = budgetAnnotations('alice', 'exceeded');
     const lines = exceeded?.text.split('\n') ?? [];
     expect(lines[0]).toBe(`*CRITICAL* ${annotations.summary}`);
     expect(lines).toContain(annotations.description);
-    expect(lines).toContain('Labels: scope=user severity=critical subject=alice window=1d');
+    expect(lines).toContain('Labels: scope=user severity=critical subject=alice window=day');
     expect(lines).toContain(`Runbook: ${annotations.runbook_url}`);
     expect(lines).toContain(
       'Dashboard: https://grafana.example.com/d/llm-finops-overview/finops-overview',
@@ -391,7 +406,7 @@ describe('end to end: Alertmanager delivers to a webhook, with inhibition', () =
     expect(warning?.channel).toBe('#llm-finops');
     expect(warning?.title).toBe('[FIRING:3] LlmBudgetWarning');
     expect(warning?.text).toContain('subject=bob');
-    expect(warning?.text).toContain('window=30d');
+    expect(warning?.text).toContain('window=month');
   });
 
   it('groups by alertname and feature, with the feature in the Slack title and Grafana link', async () => {
@@ -471,54 +486,52 @@ function renderRules(): string {
   return dir;
 }
 
-const gauge = (name: string, values: [string, string, number][]) =>
-  [
-    `# TYPE ${name} gauge`,
-    ...values.map(
-      ([subject, window, v]) =>
-        `${name}{scope="user",subject="${subject}",window="${window}"} ${v}`,
-    ),
-  ].join('\n');
+/**
+ * The end-to-end test's budgets: user caps only. alice has the default caps, bob and carol their
+ * own warn_at (bob warns from exactly his 90%, carol at 50% of hers does not warn).
+ */
+const e2eBudgets = (prometheusUrl: string, aliceDayLimit: number) => `
+prometheus:
+  url: ${prometheusUrl}
+  refresh: 1s
+  resolution: 1s
+upgrade:
+  url: https://example.com/upgrade
+budgets:
+  users:
+    default:
+      - { window: day, limit_usd: ${aliceDayLimit}, warn_at: 0.8 }
+      - { window: month, limit_usd: 20, warn_at: 0.6 }
+    overrides:
+      bob:
+        - { window: day, limit_usd: 10, warn_at: 0.9 }
+      carol:
+        - { window: day, limit_usd: 10, warn_at: 0.6 }
+`;
 
-describe('end to end: Prometheus fires budget alerts from scraped sidecar metrics, Alertmanager delivers', () => {
+describe('end to end: Prometheus fires budget alerts from the sidecar it scrapes, Alertmanager delivers', () => {
   let am: AlertmanagerServer;
   let prom: PrometheusServer;
-  let sidecar: StaticMetrics;
+  let app: StaticMetrics;
+  let sidecar: SidecarChild;
+  let sidecarTarget: string;
   let hook: Awaited<ReturnType<typeof startWebhook>>;
   let rulesDir: string;
 
   beforeAll(async () => {
     hook = await startWebhook();
     am = await startAlertmanager(renderConfig(hook.url));
-    // What the budget sidecar exports: alice over her daily cap (and at 85% of her monthly one,
-    // warn_at 0.8), bob at 90% of his daily cap (warn_at 0.9: warns from exactly there), carol at
-    // 50% of hers (warn_at 0.6: no warning).
-    sidecar = await startStaticMetrics(
-      [
-        gauge('llm_budget_limit_usd', [
-          ['alice', '1d', 10],
-          ['alice', '30d', 100],
-          ['bob', '1d', 10],
-          ['carol', '1d', 10],
-        ]),
-        gauge('llm_budget_warn_usd', [
-          ['alice', '1d', 8],
-          ['alice', '30d', 80],
-          ['bob', '1d', 9],
-          ['carol', '1d', 6],
-        ]),
-        gauge('llm_budget_spent_usd', [
-          ['alice', '1d', 12.5],
-          ['alice', '30d', 85],
-          ['bob', '1d', 9],
-          ['carol', '1d', 5],
-        ]),
-        '',
-      ].join('\n'),
+    // The app's spend counters: alice $12.50 (over her $10 day cap, 62.5% of her month cap),
+    // bob $9 (90% of his day cap), carol $5 (50%).
+    app = await startStaticMetrics(
+      costExposition({ alice: { chat: 12.5 }, bob: { chat: 9 }, carol: { chat: 5 } }),
     );
+    // The real sidecar reads that spend from Prometheus, and Prometheus scrapes its gauges: its
+    // port is chosen first so that one Prometheus does both.
+    sidecarTarget = `127.0.0.1:${await freePort()}`;
     rulesDir = renderRules();
     prom = await startPrometheus({
-      targets: [sidecar.target],
+      targets: [app.target, sidecarTarget],
       extraConfig: [
         'rule_files:',
         `  - ${join(rulesDir, '*.yaml')}`,
@@ -527,19 +540,29 @@ describe('end to end: Prometheus fires budget alerts from scraped sidecar metric
         `    - static_configs: [{ targets: ['${new URL(am.url).host}'] }]`,
       ].join('\n'),
     });
+    sidecar = await startSidecar({
+      config: e2eBudgets(prom.url, 10),
+      args: ['--port', sidecarTarget.split(':')[1]!],
+    });
+    expect(new URL(sidecar.url).host).toBe(sidecarTarget);
   });
 
   afterAll(async () => {
+    await sidecar?.stop();
     await prom?.stop();
     await am?.stop();
-    await sidecar?.stop();
+    await app?.stop();
     await hook?.close();
     if (rulesDir) rmSync(rulesDir, { recursive: true, force: true });
   });
 
   const delivered = (alertname: string) => deliveredIn(hook.received, alertname);
+  const capsOf = (alertname: string) =>
+    delivered(alertname)
+      .map(({ a }) => `${a.labels.subject}/${a.labels.window}`)
+      .sort();
 
-  it('delivers LlmBudgetExceeded for alice/1d with its labels and annotations', async () => {
+  it('delivers LlmBudgetExceeded for alice/day with its labels and annotations', async () => {
     await eventually(() => expect(delivered('LlmBudgetExceeded')).toHaveLength(1), 30_000);
     const first = delivered('LlmBudgetExceeded')[0];
     if (!first) throw new Error('not delivered');
@@ -552,32 +575,23 @@ describe('end to end: Prometheus fires budget alerts from scraped sidecar metric
       severity: 'critical',
       scope: 'user',
       subject: 'alice',
-      window: '1d',
+      window: 'day',
       job: 'app',
-      instance: sidecar.target,
+      instance: sidecarTarget,
     });
     expect(a.annotations.summary).toBe('LLM budget exceeded: user "alice".');
-    expect(a.annotations.description).toContain('$12.5');
+    expect(a.annotations.description).toContain('$12.50');
     expect(a.annotations.runbook_url).toMatch(/prometheus\/runbook\.md#llmbudgetexceeded$/);
   });
 
-  it('delivers the warnings of bob/1d and alice/30d, not one for alice/1d nor carol', async () => {
+  it('delivers the warnings of bob/day and alice/month, not one for alice/day nor carol', async () => {
     await eventually(
-      () =>
-        expect(
-          delivered('LlmBudgetWarning')
-            .map(({ a }) => `${a.labels.subject}/${a.labels.window}`)
-            .sort(),
-        ).toEqual(['alice/30d', 'bob/1d']),
+      () => expect(capsOf('LlmBudgetWarning')).toEqual(['alice/month', 'bob/day']),
       30_000,
     );
     // A few more evaluations and group intervals: nothing else arrives.
     await new Promise((r) => setTimeout(r, 3_000));
-    expect(
-      delivered('LlmBudgetWarning')
-        .map(({ a }) => `${a.labels.subject}/${a.labels.window}`)
-        .sort(),
-    ).toEqual(['alice/30d', 'bob/1d']);
+    expect(capsOf('LlmBudgetWarning')).toEqual(['alice/month', 'bob/day']);
     expect(delivered('LlmBudgetWarning').map(({ p }) => p.receiver)).toEqual(['team', 'team']);
     // Each cap's own warn_at, read from llm_budget_warn_usd.
     expect(
@@ -585,37 +599,15 @@ describe('end to end: Prometheus fires budget alerts from scraped sidecar metric
         .map(({ a }) => `${a.labels.subject}/${a.labels.window}: ${a.annotations.description}`)
         .sort(),
     ).toEqual([
-      'alice/30d: The 30d user budget of "alice" has spent 85% of its limit (warning from 80%).',
-      'bob/1d: The 1d user budget of "bob" has spent 90% of its limit (warning from 90%).',
+      'alice/month: The month user budget of "alice" has spent 62.5% of its limit (warning from 60%).',
+      'bob/day: The day user budget of "bob" has spent 90% of its limit (warning from 90%).',
     ]);
     expect(delivered('LlmBudgetExceeded')).toHaveLength(1);
   });
 
-  it('sends a resolved notification when the spend falls back under the cap', async () => {
-    // A new window: alice's daily spend restarts (bob, carol and alice/30d unchanged).
-    sidecar.set(
-      [
-        gauge('llm_budget_limit_usd', [
-          ['alice', '1d', 10],
-          ['alice', '30d', 100],
-          ['bob', '1d', 10],
-          ['carol', '1d', 10],
-        ]),
-        gauge('llm_budget_warn_usd', [
-          ['alice', '1d', 8],
-          ['alice', '30d', 80],
-          ['bob', '1d', 9],
-          ['carol', '1d', 6],
-        ]),
-        gauge('llm_budget_spent_usd', [
-          ['alice', '1d', 0.5],
-          ['alice', '30d', 85],
-          ['bob', '1d', 9],
-          ['carol', '1d', 5],
-        ]),
-        '',
-      ].join('\n'),
-    );
+  it('sends a resolved notification once the cap is raised (the sidecar reloads its config)', async () => {
+    // The runbook's mitigation: alice's day cap to $20 ($12.50 is then under its $16 warning).
+    sidecar.writeConfig(e2eBudgets(prom.url, 20));
     await eventually(
       () =>
         expect(
@@ -623,12 +615,8 @@ describe('end to end: Prometheus fires budget alerts from scraped sidecar metric
         ).toEqual(['pager firing firing', 'pager resolved resolved']),
       30_000,
     );
-    // Resolving alice/1d brings no warning for it either.
-    expect(
-      delivered('LlmBudgetWarning').filter(
-        ({ a }) => a.labels.subject === 'alice' && a.labels.window === '1d',
-      ),
-    ).toEqual([]);
+    // Resolving alice/day brings no warning for it either.
+    expect(capsOf('LlmBudgetWarning')).toEqual(['alice/month', 'bob/day']);
   });
 });
 
