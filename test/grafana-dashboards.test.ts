@@ -28,7 +28,7 @@ import { ROOT } from './helpers/child';
  *   of the fixed windows an alert's meaning needs; other range selectors (…_over_time) likewise,
  *   or $__interval;
  * - every metric in every expression exists: src/contract/metrics.ts, the budget sidecar's
- *   metrics (src/sidecar/metrics.ts), the recording rules, ALERTS, or `up` (LlmTelemetryAbsent);
+ *   metrics (src/sidecar/metrics.ts), the recording rules or ALERTS;
  * - on the overview, every app metric with a feature label is filtered by `$feature`;
  * - every alert of prometheus/rules/alerts.yaml has its panel on the anomalies dashboard, linking
  *   the alert's runbook_url, and that panel shows what the alert evaluates (its signal is written
@@ -172,7 +172,7 @@ const records = recordingRules.flatMap((r) => (r.record ? [r.record] : []));
 const alerts = ruleFile('alerts.yaml')
   .groups.flatMap((g) => g.rules)
   .filter((r) => r.alert);
-const KNOWN = new Set([...contractNames, ...sidecarNames, ...records, 'ALERTS', 'up']);
+const KNOWN = new Set([...contractNames, ...sidecarNames, ...records, 'ALERTS']);
 
 const KEYWORDS = new Set([
   'by',
@@ -319,7 +319,7 @@ describe('generated dashboards', () => {
         }
   });
 
-  it('every metric in every expression exists (contract, sidecar, recording rules, ALERTS, up)', () => {
+  it('every metric in every expression exists (contract, sidecar, recording rules, ALERTS)', () => {
     expect(
       metricNames('sum by (feature) (rate(a_b{x="y z"}[5m] offset 1w)) / on () b:c:d'),
     ).toEqual(['a_b', 'b:c:d']);

@@ -12,7 +12,7 @@ export interface DemoPrometheusOptions {
   dataDir: string;
   /** Scrape and rule evaluation interval, e.g. `1s`. */
   interval: string;
-  /** host:port of the app's /metrics (job llm-app, as LlmTelemetryAbsent expects). */
+  /** host:port of the app's /metrics (job llm-app). */
   app: string;
   /** host:port of the budget sidecar's /metrics. */
   sidecar: string;
