@@ -49,6 +49,7 @@ for the defaults on 2 cores).
   --calls N         counted calls per plain-call workload (default 1000; streams a fifth)
   --warmup N        calls before counting (default 300; streams a fifth)
   --jobs N          valgrind runs at a time (default: the number of CPUs)
+  --context         calls in an active async context (see run.js --help)
   --json FILE       also write every count as JSON
 `;
 
@@ -163,6 +164,7 @@ async function main(): Promise<void> {
       calls: { type: 'string', default: '1000' },
       warmup: { type: 'string', default: '300' },
       jobs: { type: 'string' },
+      context: { type: 'boolean', default: false },
       json: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -201,6 +203,7 @@ async function main(): Promise<void> {
           peer: MODES[mode].peer,
           covered: !NOT_COVERED[mode]?.includes(workload),
           transport: 'memory',
+          context: values.context,
           oneShot,
         });
         tasks.push(async () => {
@@ -225,7 +228,7 @@ async function main(): Promise<void> {
   }
   console.log('## Instructions per call (callgrind), every mode side by side\n');
   console.log(
-    `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, Node ${process.version}; V8 --single-threaded; in-process transport (answers replayed); ${Object.values(PEER_PACKAGES).join(', ')}.`,
+    `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, Node ${process.version}; V8 --single-threaded; in-process transport (answers replayed); ${values.context ? 'calls in an active async context; ' : ''}${Object.values(PEER_PACKAGES).join(', ')}.`,
   );
   console.log('\nModes:\n');
   for (const mode of modes) console.log(`- \`${mode}\`: ${MODES[mode].title}`);

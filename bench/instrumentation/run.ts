@@ -86,6 +86,12 @@ const HELP = `Usage: node dist/bench/instrumentation/run.js [options]
                     the heap growth over --heap-calls calls per worker
   --heap-calls N    calls between the two forced GCs of the heap measure (default 100000 with
                     --peers, else 0: not measured); streams make a tenth of them
+  --context         an app with an active async context (a server span, a request's
+                    attribution): llm-finops's modes attribute each call with withAttribution
+                    (100 users), the others run it in AsyncLocalStorage.run; Node 20's async
+                    hooks then tax every mode alike, and the table shows what each adds on top
+  --transport T     http (default): calls over keep-alive HTTP to the fake provider; memory:
+                    its answers replayed in process (no socket, no other process: less noise)
   --json FILE       also write all samples and figures as JSON
   --quick           --rounds 1 --blocks 4 --scale 0.4: a smoke run, figures too noisy to quote
 `;
@@ -169,6 +175,7 @@ class Worker {
     workload: WorkloadName,
     mode: Mode,
     warmup: number,
+    scenario: Pick<WorkerInput, 'context' | 'transport'>,
   ): Promise<Worker> {
     const { env, execArgv, metricsUrl } = await workerSetup(ctx, mode);
     const { instrumented } = MODES[mode];
@@ -181,6 +188,7 @@ class Worker {
       metricsUrl,
       peer: MODES[mode].peer,
       covered: !NOT_COVERED[mode]?.includes(workload),
+      ...scenario,
     };
     const child = spawn(process.execPath, [...execArgv, WORKER, JSON.stringify(input)], {
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -518,6 +526,8 @@ interface Options {
   readonly json?: string;
   readonly peers: boolean;
   readonly heapCalls: number;
+  readonly context: boolean;
+  readonly transport: 'http' | 'memory';
 }
 
 function options(): Options | undefined {
@@ -532,6 +542,8 @@ function options(): Options | undefined {
       json: { type: 'string' },
       peers: { type: 'boolean', default: false },
       'heap-calls': { type: 'string' },
+      context: { type: 'boolean', default: false },
+      transport: { type: 'string', default: 'http' },
       quick: { type: 'boolean', default: false },
       'skip-micro': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -555,7 +567,12 @@ function options(): Options | undefined {
     json: values.json,
     peers: values.peers,
     heapCalls: Number(values['heap-calls'] ?? (values.peers ? 100_000 : 0)),
+    context: values.context,
+    transport: values.transport as Options['transport'],
   };
+  if (opts.transport !== 'http' && opts.transport !== 'memory') {
+    throw new Error('--transport must be http or memory');
+  }
   for (const w of opts.workloads) if (!(w in WORKLOADS)) throw new Error(`unknown workload ${w}`);
   for (const m of opts.modes) if (!(m in MODES)) throw new Error(`unknown mode ${m}`);
   const peerModes = opts.modes.filter((m) => MODES[m].peer && m !== 'llmf');
@@ -607,7 +624,10 @@ async function main(): Promise<void> {
       const warmup = Math.max(10, Math.round(WORKLOADS[workload].warmup * scale));
       for (let round = 0; round < rounds; round++) {
         // Warm-ups run side by side; only the blocks, one worker at a time, are timed.
-        const workers = await Promise.all(modes.map((m) => Worker.start(ctx, workload, m, warmup)));
+        const scenario = { context: opts.context, transport: opts.transport };
+        const workers = await Promise.all(
+          modes.map((m) => Worker.start(ctx, workload, m, warmup, scenario)),
+        );
         try {
           for (const w of workers) {
             const seen = chunks.get(workload) ?? w.ready.chunksPerCall;
@@ -705,7 +725,10 @@ async function main(): Promise<void> {
     `1-minute load average before the run ${fmt(loadBefore, 2)}, after ${fmt(loadavg()[0]!, 2)} (the benchmark itself keeps about 1.3 CPUs busy).`,
   );
   console.log(
-    `${rounds} round(s) × ${blocks} blocks per workload and mode; calls per block: ${workloads.map((w) => `${w} ${blockCalls(w)}`).join(', ')}.\n`,
+    `${rounds} round(s) × ${blocks} blocks per workload and mode; calls per block: ${workloads.map((w) => `${w} ${blockCalls(w)}`).join(', ')}.`,
+  );
+  console.log(
+    `Transport: ${opts.transport === 'http' ? 'keep-alive HTTP to the fake provider' : "the fake provider's answers replayed in process"}. ${opts.context ? "Async context active in every mode (llm-finops's modes: withAttribution over 100 users; others: AsyncLocalStorage.run)." : 'No async context but what each instrumentation makes itself.'}\n`,
   );
   if (opts.peers || modes.some((x) => MODES[x].peer)) {
     printPeers(rows, modes, heaps, produced);

@@ -121,6 +121,29 @@ interface RuntimeModule {
 interface GuardModule {
   internalErrorCounts: () => ReadonlyMap<string, number>;
 }
+interface LibraryModule {
+  withAttribution: <T>(a: { user: string; feature: string }, fn: () => T) => T;
+}
+
+/** Users the `context` scenario attributes calls to, in turn. */
+const CONTEXT_USERS = 100;
+
+/**
+ * `plain` inside an active async context: llm-finops's modes through its own `withAttribution`
+ * (the package an app loads, the same modules `--require` loaded), the others in a bare
+ * AsyncLocalStorage, which turns on the same async hooks.
+ */
+function inContext(plain: Call, ours: boolean): Call {
+  if (!ours) {
+    const als = new AsyncLocalStorage<object>();
+    return () => als.run({}, plain);
+  }
+  const load = createRequire(__filename);
+  const library = join(__dirname, '..', '..', 'src', 'index.js');
+  const { withAttribution } = load(library) as LibraryModule;
+  let n = 0;
+  return () => withAttribution({ user: `user-${n++ % CONTEXT_USERS}`, feature: 'bench' }, plain);
+}
 
 /** Sum of the `llm_requests_total` series in a Prometheus text exposition. */
 function requestsCounted(text: string): number {
@@ -226,7 +249,11 @@ async function main(): Promise<void> {
   const input = JSON.parse(process.argv[2] ?? '') as WorkerInput;
   const plain = callFor(input.workload, input.url, input.transport);
   const als = new AsyncLocalStorage<object>();
-  const call: Call = input.als ? () => als.run({}, plain) : plain;
+  const call: Call = input.context
+    ? inContext(plain, input.instrumented)
+    : input.als
+      ? () => als.run({}, plain)
+      : plain;
   let made = 0;
   let chunksPerCall = 0;
   for (; made < input.warmup; made++) chunksPerCall = await call();

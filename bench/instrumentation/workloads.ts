@@ -69,6 +69,12 @@ export interface WorkerInput {
    * manager llm-finops installs: isolates Node's async-context cost from llm-finops's own work.
    */
   readonly als?: boolean;
+  /**
+   * An app whose calls run in an active async context, as under a server span or a request's
+   * attribution: llm-finops's modes wrap each call in `withAttribution` (one of 100 users), the
+   * others in `AsyncLocalStorage.run`. Node 20 then taxes every promise of every mode alike.
+   */
+  readonly context?: boolean;
   /** The instrumented worker's `/metrics`, read by `check` to compare the counts. */
   readonly metricsUrl?: string;
   /** Side-by-side modes: the instrumentation peer-setup.ts turned on (llm-finops is `llmf`). */
