@@ -264,10 +264,13 @@ export class LlmCall {
     if (!t && !o.refused) ended[ATTR.usageMissing] = result.usageMissing ?? 'not_reported';
     if (t) {
       ended[ATTR.inputTokens] = t.input + t.cacheRead + t.cacheWrite;
-      ended[ATTR.outputTokens] = t.output + t.reasoning;
-      ended[ATTR.cacheReadTokens] = t.cacheRead;
-      ended[ATTR.cacheCreationTokens] = t.cacheWrite;
-      ended[ATTR.reasoningTokens] = t.reasoning;
+      // Semconv's embeddings span has input tokens only: an embedding generates none.
+      if (this.start.operation !== 'embeddings') {
+        ended[ATTR.outputTokens] = t.output + t.reasoning;
+        ended[ATTR.cacheReadTokens] = t.cacheRead;
+        ended[ATTR.cacheCreationTokens] = t.cacheWrite;
+        ended[ATTR.reasoningTokens] = t.reasoning;
+      }
       if (o.cost === undefined) ended[ATTR.unpriced] = true;
     }
     if (o.cost !== undefined) {

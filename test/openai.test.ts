@@ -375,8 +375,18 @@ describe('embeddings.create', () => {
     );
     expect(await suite.h.value('llm_tokens_total', { ...byModel, type: 'input' })).toBe(5000);
     expect(await suite.h.value('llm_tokens_total', { ...byModel, type: 'output' })).toBe(0);
-    expect(suite.h.spans()[0]!.name).toBe('embeddings text-embedding-3-small');
-    expect(suite.h.spans()[0]!.attributes['gen_ai.operation.name']).toBe('embeddings');
+    const span = suite.h.spans()[0]!;
+    expect(span.name).toBe('embeddings text-embedding-3-small');
+    expect(span.attributes['gen_ai.operation.name']).toBe('embeddings');
+    expect(span.attributes['gen_ai.usage.input_tokens']).toBe(5000);
+    // As semconv's embeddings span: no output, cache or reasoning tokens.
+    for (const key of [
+      'gen_ai.usage.output_tokens',
+      'gen_ai.usage.cache_read.input_tokens',
+      'gen_ai.usage.cache_creation.input_tokens',
+      'gen_ai.usage.reasoning.output_tokens',
+    ])
+      expect(span.attributes).not.toHaveProperty(key);
   });
 
   it('replays the recorded embeddings call', async () => {
