@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PrometheusApi } from '../src/prometheus/api';
+import { PrometheusApi, PrometheusQueryError } from '../src/prometheus/api';
 import { SpendReader, type SpendSettings, type SpendView } from '../src/sidecar/spend/spend-reader';
 import { backfill, startPrometheus, type PrometheusServer } from './helpers/prometheus';
 
@@ -269,4 +269,42 @@ describe('reading step by step', () => {
     for (const [user, usd] of ledger(MONTH_START, NOW, 'user'))
       expect(last?.spend.user.get('month')?.get(user)).toBeCloseTo(usd, 9);
   });
+});
+
+describe('a Prometheus that refuses large queries (--query.max-samples)', () => {
+  /** Counts the range queries the reader sends, and the ones Prometheus refuses. */
+  class CountingApi extends PrometheusApi {
+    ranges = 0;
+    refused = 0;
+    override async range(...args: Parameters<PrometheusApi['range']>) {
+      this.ranges++;
+      try {
+        return await super.range(...args);
+      } catch (err) {
+        if (err instanceof PrometheusQueryError && err.kind === 'too_many_samples') this.refused++;
+        throw err;
+      }
+    }
+  }
+
+  it('backfills in smaller ranges and gives the same spend', async () => {
+    // Room for the instant queries and a few steps of the backfill, not for the whole range
+    // (found by trying: 60 refuses an instant query, 200 the range no longer).
+    const small = await startPrometheus({
+      dataDir: backfill(openMetrics()),
+      flags: ['--query.max-samples=120'],
+    });
+    try {
+      const api = new CountingApi({ url: small.url, timeoutMs: 10_000, headers: {} });
+      const view = await new SpendReader(api, settings).read(NOW);
+      expect(api.refused).toBeGreaterThan(0);
+      expect(api.ranges).toBeGreaterThan(api.refused * 2);
+      for (const [user, usd] of ledger(MONTH_START, NOW, 'user'))
+        expect(view.spend.user.get('month')?.get(user)).toBeCloseTo(usd, 9);
+      for (const [feature, usd] of ledger(MONTH_START, NOW, 'feature'))
+        expect(view.spend.feature.get('month')?.get(feature)).toBeCloseTo(usd, 9);
+    } finally {
+      await small.stop();
+    }
+  }, 60_000);
 });

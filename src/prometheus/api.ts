@@ -9,7 +9,14 @@ export interface PrometheusConnection {
 /** A query that failed: HTTP error, timeout, error answer or a body that is not a PromQL result. */
 export class PrometheusQueryError extends Error {
   constructor(
-    readonly kind: 'http' | 'timeout' | 'unreachable' | 'query' | 'bad_response',
+    readonly kind:
+      | 'http'
+      | 'timeout'
+      | 'unreachable'
+      | 'query'
+      | 'bad_response'
+      /** Refused for loading more samples than Prometheus's `--query.max-samples`. */
+      | 'too_many_samples',
     message: string,
   ) {
     super(message);
@@ -161,15 +168,19 @@ export class PrometheusApi {
       );
     }
     if (body.status !== 'success') {
+      const error = typeof body.error === 'string' ? body.error : 'status is not success';
       throw new PrometheusQueryError(
-        res.ok ? 'query' : 'http',
-        `HTTP ${res.status}: ${typeof body.error === 'string' ? body.error : 'status is not success'}`,
+        TOO_MANY_SAMPLES.test(error) ? 'too_many_samples' : res.ok ? 'query' : 'http',
+        `HTTP ${res.status}: ${error}`,
       );
     }
     if (!body.data || !Array.isArray(body.data.result)) throw badResponse('no data.result array');
     return { resultType: body.data.resultType, result: body.data.result };
   }
 }
+
+/** Prometheus's answer (HTTP 422) to a query over its `--query.max-samples`. */
+const TOO_MANY_SAMPLES = /too many samples/i;
 
 function matrix(result: unknown[]): LabelledSeries[] {
   return result.map((row) => {

@@ -1,7 +1,12 @@
 import { METRICS } from '../../contract/metrics';
 import type { BudgetScope } from '../../contract/budget';
 import { eventsBySubject, latestBySubject, series } from '../../prometheus/counter-increase';
-import type { PrometheusApi, RangePoint, SubjectValues } from '../../prometheus/api';
+import {
+  PrometheusQueryError,
+  type PrometheusApi,
+  type RangePoint,
+  type SubjectValues,
+} from '../../prometheus/api';
 import { windowAt, type WindowSpan } from '../../calendar/windows';
 
 /** How spend is read; from the `prometheus` and `timezone` settings of the config. */
@@ -193,9 +198,34 @@ async function rangeInChunks(
   const out: RangePoint[] = [];
   for (let from = start; from <= end; from += MAX_STEPS * step) {
     const to = Math.min(end, from + (MAX_STEPS - 1) * step);
-    out.push(...(await api.range(expr, from, to, step, label)));
+    out.push(...(await rangeFitting(api, expr, from, to, step, label)));
   }
   return out;
+}
+
+/**
+ * A range query, halved while Prometheus refuses it for loading too many samples: with a million
+ * users, the first refresh's backfill of the month exceeds the default `--query.max-samples`
+ * (50M), while a few steps at a time do not. Below that size this is one query, as before.
+ */
+async function rangeFitting(
+  api: PrometheusApi,
+  expr: string,
+  from: number,
+  to: number,
+  step: number,
+  label: string,
+): Promise<RangePoint[]> {
+  try {
+    return await api.range(expr, from, to, step, label);
+  } catch (err) {
+    const steps = Math.round((to - from) / step) + 1;
+    if (!(err instanceof PrometheusQueryError && err.kind === 'too_many_samples') || steps < 2)
+      throw err;
+    const mid = from + Math.floor(steps / 2 - 1) * step;
+    const first = await rangeFitting(api, expr, from, mid, step, label);
+    return first.concat(await rangeFitting(api, expr, mid + step, to, step, label));
+  }
 }
 
 /** Cents of a cent are noise: spend is kept to the nano-dollar. */
