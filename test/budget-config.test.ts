@@ -73,6 +73,7 @@ describe('loading', () => {
         resolution: 15_000,
         max_scrape_gap: 600_000,
         backfill_step: 900_000,
+        parallel_queries: 2,
         timeout: 120_000,
         selector: '',
         headers: {},

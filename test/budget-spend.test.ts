@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PrometheusApi, PrometheusQueryError } from '../src/prometheus/api';
+import { limitQueries } from '../src/sidecar/spend/query-limit';
 import { SpendReader, type SpendSettings, type SpendView } from '../src/sidecar/spend/spend-reader';
 import { backfill, startPrometheus, type PrometheusServer } from './helpers/prometheus';
 
@@ -170,6 +171,7 @@ const settings: SpendSettings = {
   resolutionMs: 15_000,
   backfillStepMs: 900_000,
   gapMs: 600_000,
+  parallelQueries: 2,
   selector: '',
   timezone: 'Europe/Paris',
   windows: ['month', 'day', '2h', '1h'],
@@ -307,4 +309,34 @@ describe('a Prometheus that refuses large queries (--query.max-samples)', () => 
       await small.stop();
     }
   }, 60_000);
+});
+
+describe('queries in flight', () => {
+  it('are at most parallel_queries; the others wait their turn, failures free their slot', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const started: number[] = [];
+    const slow = (n: number) => {
+      started.push(n);
+      most = Math.max(most, ++inFlight);
+      return new Promise<Map<string, number>>((done, fail) =>
+        setTimeout(() => {
+          inFlight--;
+          if (n === 1) fail(new Error('refused'));
+          else done(new Map([['', n]]));
+        }, 5),
+      );
+    };
+    const api = limitQueries({ instant: (_e, t) => slow(t), range: () => Promise.resolve([]) }, 2);
+    const answers = await Promise.allSettled([0, 1, 2, 3, 4].map((n) => api.instant('q', n, '')));
+    expect(most).toBe(2);
+    expect(started).toEqual([0, 1, 2, 3, 4]);
+    expect(answers.map((a) => a.status)).toEqual([
+      'fulfilled',
+      'rejected',
+      'fulfilled',
+      'fulfilled',
+      'fulfilled',
+    ]);
+  });
 });

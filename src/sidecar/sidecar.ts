@@ -204,6 +204,7 @@ function settingsOf(config: BudgetConfig): SpendSettings {
     resolutionMs: p.resolution,
     backfillStepMs: p.backfill_step,
     gapMs: p.max_scrape_gap,
+    parallelQueries: p.parallel_queries,
     selector: p.selector,
     timezone: config.timezone,
     windows: windowsOf(config.budgets),

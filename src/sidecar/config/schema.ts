@@ -99,6 +99,12 @@ export const budgetConfigSchema = z
         backfill_step: duration('backfill_step', 1000)
           .default('15m')
           .refine((ms) => 900_000 % ms === 0, 'backfill_step must divide 15m (e.g. 1m, 5m, 15m)'),
+        /**
+         * PromQL queries of a refresh in flight at once: more is faster on a large Prometheus,
+         * fewer bounds its memory (each query over a million users' series can hold tens of
+         * millions of samples).
+         */
+        parallel_queries: z.number().int().min(1).max(32).default(2),
         /** Timeout of one PromQL query. */
         timeout: duration('timeout', 100).default('2m'),
         /** Extra label matchers for every query, e.g. `job="checkout"` (PromQL syntax). */

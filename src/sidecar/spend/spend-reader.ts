@@ -1,19 +1,17 @@
 import { METRICS } from '../../contract/metrics';
 import type { BudgetScope } from '../../contract/budget';
 import { eventsBySubject, latestBySubject, series } from '../../prometheus/counter-increase';
-import {
-  PrometheusQueryError,
-  type PrometheusApi,
-  type RangePoint,
-  type SubjectValues,
-} from '../../prometheus/api';
+import { PrometheusQueryError, type RangePoint, type SubjectValues } from '../../prometheus/api';
 import { windowAt, type WindowSpan } from '../../calendar/windows';
+import { limitQueries, type SpendQueries } from './query-limit';
 
 /** How spend is read; from the `prometheus` and `timezone` settings of the config. */
 export interface SpendSettings {
   readonly resolutionMs: number;
   readonly backfillStepMs: number;
   readonly gapMs: number;
+  /** PromQL queries of a read in flight at once. */
+  readonly parallelQueries: number;
   readonly selector: string;
   readonly timezone: string;
   /** Distinct window names of all configured caps. */
@@ -62,7 +60,7 @@ class Track {
    * Resolves with the step that applies the answers and returns the spend.
    */
   async read(
-    api: PrometheusApi,
+    api: SpendQueries,
     settings: SpendSettings,
     spans: readonly WindowSpan[],
     at: number,
@@ -148,7 +146,7 @@ class Track {
 
   /** Events of the history not read yet: a coarse grid, then the resolution up to `at`. */
   private async backfill(
-    api: PrometheusApi,
+    api: SpendQueries,
     settings: SpendSettings,
     counter: string,
     from: number,
@@ -188,7 +186,7 @@ class Track {
 const MAX_STEPS = 10_000;
 
 async function rangeInChunks(
-  api: PrometheusApi,
+  api: SpendQueries,
   expr: string,
   start: number,
   end: number,
@@ -209,7 +207,7 @@ async function rangeInChunks(
  * (50M), while a few steps at a time do not. Below that size this is one query, as before.
  */
 async function rangeFitting(
-  api: PrometheusApi,
+  api: SpendQueries,
   expr: string,
   from: number,
   to: number,
@@ -243,11 +241,15 @@ export class SpendReader {
   private readonly features = new Track('feature', METRICS.cost.promName, 'feature');
   private lastAt: number | undefined;
 
+  private readonly api: SpendQueries;
+
   constructor(
-    private readonly api: PrometheusApi,
+    api: SpendQueries,
     private readonly settings: SpendSettings,
     private readonly instrument: Instrument = (_name, run) => run(),
-  ) {}
+  ) {
+    this.api = limitQueries(api, settings.parallelQueries);
+  }
 
   async read(nowMs: number): Promise<SpendView> {
     const settings = this.settings;
