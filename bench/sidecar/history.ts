@@ -132,15 +132,29 @@ export function writeHistory(file: string, opts: HistoryOptions): number {
 }
 
 /**
- * The bench's budget config: a default user cap, a plan, 100 overrides, feature and global caps.
+ * Windows of the caps: calendar ones (day, month: the first refresh reads the month's history), or
+ * rolling ones of the same number (1h, 2h: it reads 2 hours), for populations whose month-long
+ * history read is beyond the bench's Prometheus.
+ */
+export type WindowKind = 'calendar' | 'rolling';
+
+/**
+ * The bench's budget config: a default user cap, a plan, 100 overrides, feature and global caps:
+ * two user caps, a feature cap and the global cap decide each request, whatever the windows.
  * The bench drives the refreshes itself (every 15 s while it measures them, one at a chosen
  * moment while it measures decisions), so the loop's own interval is an hour; and the timeout is
  * long enough to see how long 1M users' queries take rather than fail at the default 2 min.
  */
-export function budgetConfig(prometheusUrl: string, population: Population): string {
+export function budgetConfig(
+  prometheusUrl: string,
+  population: Population,
+  windows: WindowKind = 'calendar',
+): string {
+  const [short, long, feature] =
+    windows === 'calendar' ? ['day', 'month', '4h'] : ['1h', '2h', '1h'];
   const overrides = Array.from(
     { length: OVERRIDES },
-    (_, n) => `      ${userId(n)}: [{ window: month, limit_usd: 500 }]`,
+    (_, n) => `      ${userId(n)}: [{ window: ${long}, limit_usd: 500 }]`,
   );
   return [
     'prometheus:',
@@ -153,16 +167,16 @@ export function budgetConfig(prometheusUrl: string, population: Population): str
     '  url: https://example.com/upgrade',
     'budgets:',
     '  global:',
-    '    - { window: month, limit_usd: 1000000 }',
+    `    - { window: ${long}, limit_usd: 1000000 }`,
     '  features:',
-    '    chat: [{ window: day, limit_usd: 100000 }]',
-    '    agent: [{ window: 4h, limit_usd: 50000 }]',
+    `    chat: [{ window: ${short}, limit_usd: 100000 }]`,
+    `    agent: [{ window: ${feature}, limit_usd: 50000 }]`,
     '  users:',
     '    default:',
-    '      - { window: day, limit_usd: 5 }',
-    '      - { window: month, limit_usd: 20 }',
+    `      - { window: ${short}, limit_usd: 5 }`,
+    `      - { window: ${long}, limit_usd: 20 }`,
     '    plans:',
-    '      pro: [{ window: month, limit_usd: 100 }]',
+    `      pro: [{ window: ${long}, limit_usd: 100 }]`,
     '    overrides:',
     ...overrides,
     '',

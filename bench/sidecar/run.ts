@@ -18,7 +18,14 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { byCategory, difference, selfTimes, type FunctionTime } from '../instrumentation/profile';
-import { OVERRIDES, budgetConfig, checkPaths, writeHistory, type Population } from './history';
+import {
+  OVERRIDES,
+  budgetConfig,
+  checkPaths,
+  writeHistory,
+  type Population,
+  type WindowKind,
+} from './history';
 import { BenchChild, type AllocationFigures, type ProcessStats } from './ipc';
 import type { LoadResult, LoadRun } from './load';
 import { backfill, startPrometheus, type BenchPrometheus } from './prometheus';
@@ -52,6 +59,9 @@ const HELP = `Usage: node dist/bench/sidecar/run.js [options]
   --rate-runs N       fixed-rate runs per server and population (default 2)
   --steady N          steady-state refreshes observed per population (default 3)
   --history-hours H   spend history before now (default 2)
+  --windows KIND      calendar (default): caps over day and month, the first refresh reads the
+                      month's history; rolling: the same caps over 1h and 2h, for populations
+                      whose month-long read is beyond this Prometheus (1M users here)
   --scrape S          seconds between samples in the history (default 60)
   --profile           also profile (V8 sampling, 100 µs) one more steady refresh, and the
                       sidecar and the bare server in one more max-throughput block each, and
@@ -72,6 +82,7 @@ interface Options {
   readonly steady: number;
   readonly historyHours: number;
   readonly scrapeSeconds: number;
+  readonly windows: WindowKind;
   readonly profile: boolean;
   readonly json?: string;
 }
@@ -88,6 +99,7 @@ function options(): Options | undefined {
       steady: { type: 'string' },
       'history-hours': { type: 'string' },
       scrape: { type: 'string' },
+      windows: { type: 'string', default: 'calendar' },
       profile: { type: 'boolean', default: false },
       json: { type: 'string' },
       quick: { type: 'boolean', default: false },
@@ -109,6 +121,7 @@ function options(): Options | undefined {
     steady: Number(v.steady ?? (q ? 1 : 3)),
     historyHours: Number(v['history-hours'] ?? (q ? 1 : 2)),
     scrapeSeconds: Number(v.scrape ?? 60),
+    windows: v.windows as WindowKind,
     profile: v.profile,
     json: v.json,
   };
@@ -124,6 +137,8 @@ function options(): Options | undefined {
   ];
   if (!positive.every((n) => Number.isFinite(n) && n > 0) || !(opts.steady >= 0))
     throw new Error('every number must be positive; see --help');
+  if (opts.windows !== 'calendar' && opts.windows !== 'rolling')
+    throw new Error('--windows must be calendar or rolling');
   if (opts.users.some((n) => n <= OVERRIDES))
     throw new Error(`a population needs more than the ${OVERRIDES} users with overrides`);
   return opts;
@@ -249,7 +264,7 @@ class Bench {
 
   async population(population: Population): Promise<PopulationResult> {
     const configFile = join(this.dir, `budgets-${population.name}.yaml`);
-    writeFileSync(configFile, budgetConfig(this.prom.url, population));
+    writeFileSync(configFile, budgetConfig(this.prom.url, population, this.opts.windows));
     const sidecar = BenchChild.start(SCRIPT.sidecar, [configFile]);
     try {
       const before = await sidecar.stats(true);
@@ -757,7 +772,7 @@ async function main(): Promise<void> {
       `## Budget sidecar: ${new Date(started).toISOString()}`,
       '',
       `Machine: ${cpus()[0]?.model.trim() ?? '?'}, ${cpus().length} vCPUs, ${mib(totalmem())} MiB; Node ${process.version}; Prometheus ${prometheusVersion()}; llm-finops ${commit()}; load average ${fmt(loadBefore, 2)} before, ${fmt(loadavg()[0] ?? 0, 2)} after; ${fmt(elapsed)} s.`,
-      `History: ${opts.historyHours} h before the run and ${fmt(futureMs / 60_000)} min after, a sample every ${opts.scrapeSeconds} s, ${fmt(samples)} samples (users: ${populations.map((p) => fmt(p.users)).join(', ')}); promtool ${fmt(promtoolSeconds, 1)} s.`,
+      `History: ${opts.historyHours} h before the run and ${fmt(futureMs / 60_000)} min after, a sample every ${opts.scrapeSeconds} s, ${fmt(samples)} samples (users: ${populations.map((p) => fmt(p.users)).join(', ')}); promtool ${fmt(promtoolSeconds, 1)} s. Caps over ${opts.windows === 'calendar' ? 'day and month (calendar windows)' : '1h and 2h (rolling windows)'}.`,
       '',
       '### Decisions: max throughput',
       '',
