@@ -39,45 +39,82 @@ export interface LoadResult {
   /** Open loop: µs from the time the request was due (includes timer lateness and queueing). */
   readonly fromDueUs?: Latencies;
   readonly queued: number;
+  /** Connections opened again after the server closed one (idle past its keep-alive timeout). */
+  readonly reconnects: number;
   /** The generator's own CPU in the measured period, as a share of one core. */
   readonly cpuShare: number;
 }
 
 const CRLF2 = Buffer.from('\r\n\r\n');
 
-/** One keep-alive connection with at most one request in flight. */
+type OnAnswer = (conn: Connection, status: number, sentAt: number) => void;
+
+/**
+ * One keep-alive connection with at most one request in flight. A server closes connections
+ * idle past its keep-alive timeout (5 s for node:http): the next request then goes out on a new
+ * connection, and a request the server closed unanswered is sent again (its latency counts from
+ * the first send), so no request is lost and no run waits for ever.
+ */
 class Connection {
   private buffer: Buffer | undefined;
   private sentAt = 0;
+  private socket!: Socket;
+  private connected = false;
+  /** The request in flight, until its answer is complete. */
+  private pending: Buffer | undefined;
+  private closing = false;
+  /** Connections opened again after the server closed one. */
+  reconnects = 0;
   /** When the request in flight was due (open loop). */
   due = 0;
 
-  constructor(
-    private readonly socket: Socket,
-    private readonly onAnswer: (conn: Connection, status: number, sentAt: number) => void,
-  ) {
-    socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.data(chunk));
-    socket.on('error', () => undefined);
-  }
+  private constructor(
+    private readonly port: number,
+    private readonly onAnswer: OnAnswer,
+  ) {}
 
-  static open(
-    port: number,
-    onAnswer: (conn: Connection, status: number, sentAt: number) => void,
-  ): Promise<Connection> {
+  static open(port: number, onAnswer: OnAnswer): Promise<Connection> {
+    const conn = new Connection(port, onAnswer);
     return new Promise((resolve, reject) => {
-      const socket = connect(port, '127.0.0.1', () => resolve(new Connection(socket, onAnswer)));
-      socket.once('error', reject);
+      conn.connect(() => resolve(conn)).once('error', reject);
     });
   }
 
   send(request: Buffer): void {
     this.sentAt = performance.now();
-    this.socket.write(request);
+    this.pending = request;
+    if (this.connected) this.socket.write(request);
+    else this.reopen();
   }
 
   close(): void {
+    this.closing = true;
     this.socket.destroy();
+  }
+
+  private connect(ready: () => void): Socket {
+    const socket = connect(this.port, '127.0.0.1', () => {
+      this.connected = true;
+      ready();
+    });
+    this.socket = socket;
+    this.buffer = undefined;
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.data(chunk));
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      if (socket !== this.socket || this.closing) return;
+      this.connected = false;
+      if (this.pending) this.reopen();
+    });
+    return socket;
+  }
+
+  private reopen(): void {
+    this.reconnects++;
+    this.connect(() => {
+      if (this.pending) this.socket.write(this.pending);
+    });
   }
 
   private data(chunk: Buffer): void {
@@ -94,6 +131,7 @@ class Connection {
       return;
     }
     this.buffer = undefined;
+    this.pending = undefined;
     this.onAnswer(this, Number(head.slice(9, 12)), this.sentAt);
   }
 }
@@ -203,6 +241,7 @@ async function run(opts: LoadRun): Promise<LoadResult> {
     latencyUs: latencies(latency),
     fromDueUs: opts.rate ? latencies(fromDue) : undefined,
     queued,
+    reconnects: conns.reduce((n, c) => n + c.reconnects, 0),
     cpuShare,
   };
 }

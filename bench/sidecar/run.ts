@@ -535,7 +535,7 @@ function latencyTable(results: readonly PopulationResult[], opts: Options): stri
   const rows = [
     `Open loop, ${opts.rates.join(' and ')} requests/s over 64 connections for ${opts.seconds} s after 1 s of warm-up, ${opts.rateRuns} runs per server, no refresh during them; then, at ${opts.rates[0]}/s, one run each with a sidecar refresh starting 1 s into it (the run lasts twice as long as a steady refresh plus 5 s; for the bare server the refresh runs in the idle sidecar process and Prometheus, on the same two cores). Latency from writing the request to the answer's last byte; median (min … max) over runs.`,
     '',
-    '| users with spend | server | rate | runs | achieved req/s | p50 µs | p99 µs | p99.9 µs | max µs | p99 µs from the due time | requests queued (no free connection) | server CPU µs per request | target (p99 < 1 ms) |',
+    '| users with spend | server | rate | runs | achieved req/s | p50 µs | p99 µs | p99.9 µs | max µs | p99 µs from the due time | requests queued (no free connection) / connections reopened (server closed them idle) | server CPU µs per request | target (p99 < 1 ms) |',
     '| ---: | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
   ];
   for (const r of results) {
@@ -557,7 +557,7 @@ function latencyTable(results: readonly PopulationResult[], opts: Options): stri
             ? `${runs.length} × ${fmt(runs[0]?.load.seconds ?? 0)} s, no refresh`
             : `${fmt(runs[0]?.load.seconds ?? 0)} s, a refresh of ${fmt(refresh[0]?.wallMs ?? NaN)} ms${runs.every((b) => b.refreshesEnded) ? '' : ' (ended after the run)'}, longest stall ${fmt(refresh[0]?.stallMs ?? NaN)} ms`;
         rows.push(
-          `| ${fmt(r.population.users)} | ${server} | ${fmt(runs[0]?.rate ?? NaN)} | ${what} | ${l((b) => b.load.requests / b.load.seconds)} | ${l((b) => b.load.latencyUs.p50)} | ${l((b) => b.load.latencyUs.p99)} | ${l((b) => b.load.latencyUs.p999)} | ${l((b) => b.load.latencyUs.max)} | ${l((b) => b.load.fromDueUs?.p99 ?? NaN)} | ${runs.reduce((n, b) => n + b.load.queued, 0)} | ${spread(
+          `| ${fmt(r.population.users)} | ${server} | ${fmt(runs[0]?.rate ?? NaN)} | ${what} | ${l((b) => b.load.requests / b.load.seconds)} | ${l((b) => b.load.latencyUs.p50)} | ${l((b) => b.load.latencyUs.p99)} | ${l((b) => b.load.latencyUs.p999)} | ${l((b) => b.load.latencyUs.max)} | ${l((b) => b.load.fromDueUs?.p99 ?? NaN)} | ${runs.reduce((n, b) => n + b.load.queued, 0)} / ${runs.reduce((n, b) => n + b.load.reconnects, 0)} | ${spread(
             runs.map((b) => b.serverCpuUsPerRequest),
             1,
           )} | ${server === 'sidecar' && runs[0]?.rate === TARGET_RATE ? (worstP99 < P99_TARGET_US ? 'met' : 'NOT met') : ''} |`,
