@@ -426,8 +426,10 @@ describe.concurrent('sidecar faults', () => {
 
     it('reloads while a refresh is in flight do not start extra refresh loops', async () => {
       const proxy = await startPrometheusProxy(prom.url);
+      // All of a refresh's queries at once, so that a refresh takes one query's 0.9 s (with the
+      // default 2 in flight it would take 4.5 s, past stale_after).
       const sc = await startSidecar({
-        config: config(proxy.url),
+        config: config(proxy.url).replace('timeout: 5s', 'timeout: 5s\n  parallel_queries: 16'),
       });
       try {
         await eventually(() => expectOverDenied(sc));

@@ -202,7 +202,7 @@ export interface FinopsLedger {
    * USD a user spent in (from, to] (sample times), in one feature or all: the increase of
    * llm_user_cost_usd_total between two samples (for per-step figures such as spend rates).
    */
-  userCostIn(user: string, from: number, to: number, feature?: string): number;
+  userCostIn: (user: string, from: number, to: number, feature?: string) => number;
 }
 
 /** One generated series: deltas per slot (counters) or values per sample (gauges, NaN = none). */
