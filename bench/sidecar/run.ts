@@ -369,12 +369,15 @@ class Bench {
         refreshAtMs === undefined
           ? undefined
           : sleep(WARMUP_MS + refreshAtMs).then(() => sidecar.send('refresh'));
+      if (refreshAtMs !== undefined)
+        progress(`${population.name}: ${server}, a run with a refresh`);
       const load = await this.load.send<LoadResult>('run', { ...run });
       const wallUs = (performance.now() - t0) * 1000;
       const ended = Date.now();
       const cpuUs = (await child.stats()).cpuUs - cpu0.cpuUs;
       await refreshed;
       const refreshes = (await sidecar.send<RefreshRecord[]>('refreshes')).slice(refreshesBefore);
+      if (load.unanswered) progress(`${server}: ${load.unanswered} requests never answered`);
       const unexpected = Object.keys(load.statuses).filter((s) => s !== '200' && s !== '402');
       if (unexpected.length) throw new Error(`${server} answered ${JSON.stringify(load.statuses)}`);
       const warm = (run.warmupMs + run.durationMs) / run.durationMs;
